@@ -1,0 +1,42 @@
+# The targets CI runs. `make test` = lint + types + schema drift + the whole suite.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: venv run test lint format schemas faults bench clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/summarization run
+
+lint: $(STAMP)
+	$(BIN)/ruff format --check services shared contracts tests bench
+	$(BIN)/ruff check services shared contracts tests bench
+	$(BIN)/mypy services shared contracts
+
+format: $(STAMP)
+	$(BIN)/ruff format services shared contracts tests bench
+	$(BIN)/ruff check --fix services shared contracts tests bench
+
+schemas: $(STAMP)
+	$(BIN)/python -m contracts.export
+
+test: lint
+	$(BIN)/python -m pytest -q
+
+faults: $(STAMP)
+	$(BIN)/python -m pytest -q -m faults tests/faults -s
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

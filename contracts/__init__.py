@@ -1,0 +1,51 @@
+"""Event, task and API contracts of the summarization services.
+
+Depends on pydantic alone, so any service on the platform can import it to publish
+or consume the events without pulling in the summarization services themselves.
+"""
+
+from contracts.api import (
+    ErrorDetail,
+    SessionCreate,
+    SessionOut,
+    SummarizeProfileRequest,
+    SummarizeSessionRequest,
+    TaskAccepted,
+    TaskStatusResponse,
+    TurnIn,
+)
+from contracts.events import (
+    SCHEMA_VERSION,
+    SummarizationCompleted,
+    SummarizationFailed,
+    SummarizationRequested,
+    TranscriptTurn,
+)
+from contracts.status import TaskStatus
+from contracts.streams import Streams
+from contracts.summary import ProfileSummary, SessionSummary, SpeakerStats
+from contracts.types import Kind, Mode, Role
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "ErrorDetail",
+    "Kind",
+    "Mode",
+    "ProfileSummary",
+    "Role",
+    "SessionCreate",
+    "SessionOut",
+    "SessionSummary",
+    "SpeakerStats",
+    "Streams",
+    "SummarizationCompleted",
+    "SummarizationFailed",
+    "SummarizationRequested",
+    "SummarizeProfileRequest",
+    "SummarizeSessionRequest",
+    "TaskAccepted",
+    "TaskStatus",
+    "TaskStatusResponse",
+    "TranscriptTurn",
+    "TurnIn",
+]

@@ -1,0 +1,41 @@
+"""Small shared vocabularies."""
+
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import Field, StringConstraints
+
+Identifier = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=128, pattern=r"^[\w.:-]+$"),
+]
+"""An opaque id (UUIDs or any slug of letters, digits, ``_ . : -``)."""
+
+TurnText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50_000)]
+
+Attempts = Annotated[int, Field(ge=0)]
+
+
+class Kind(StrEnum):
+    """What is summarized."""
+
+    SESSION = "session"
+    PROFILE = "profile"
+
+
+class Mode(StrEnum):
+    """How a session is summarized."""
+
+    SELF_REPORT = "SELF_REPORT"
+    """What the candidate says about themself: their own turns only."""
+    INTERVIEW = "INTERVIEW"
+    """The whole exchange, questions included as context."""
+    NOTES = "NOTES"
+    """Interviewer notes."""
+
+
+class Role(StrEnum):
+    """Who speaks a turn."""
+
+    CANDIDATE = "candidate"
+    INTERVIEWER = "interviewer"

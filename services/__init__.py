@@ -1,0 +1,1 @@
+"""The deployable services. Each imports ``contracts`` and ``shared``, never another service."""
