@@ -1,7 +1,7 @@
 """Export the JSON Schemas of every contract to ``contracts/schemas/``.
 
-    python -m contracts.export          # write the files
-    python -m contracts.export --check  # exit 1 when the committed files drift
+python -m contracts.export          # write the files
+python -m contracts.export --check  # exit 1 when the committed files drift
 """
 
 import argparse
@@ -60,8 +60,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"schema drift: {name} (run: python -m contracts.export)", file=sys.stderr)
         return 1 if stale else 0
     SCHEMA_DIR.mkdir(exist_ok=True)
-    for stale in set(p.name for p in SCHEMA_DIR.glob("*.json")) - render().keys():
-        (SCHEMA_DIR / stale).unlink()
+    for leftover in {p.name for p in SCHEMA_DIR.glob("*.json")} - render().keys():
+        (SCHEMA_DIR / leftover).unlink()
     for name, text in render().items():
         (SCHEMA_DIR / name).write_text(text)
     print(f"wrote {len(MODELS)} schemas to {SCHEMA_DIR}")

@@ -4,8 +4,6 @@ Engines are pure: they get the text, they return a contract model. Loading sessi
 storing summaries, retries and the rest belong to the task around them.
 """
 
-import hashlib
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,10 +11,10 @@ from typing import Protocol
 
 from contracts.summary import ProfileSummary, SessionSummary
 from contracts.types import Mode, Role
+from shared.content import content_hash
+from shared.errors import NothingToSummarize
 
-
-class NothingToSummarize(ValueError):
-    """The source holds no text the mode can use (permanent: retrying cannot help)."""
+__all__ = ["NothingToSummarize", "SessionSource", "SessionWithSummary", "Summarizer", "Turn"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,10 +35,7 @@ class SessionSource:
     @property
     def content_hash(self) -> str:
         """sha256 over the ordered turns: the same text gives the same hash."""
-        payload = json.dumps(
-            [[t.role.value, t.speaker, t.text] for t in self.turns], ensure_ascii=False
-        )
-        return hashlib.sha256(payload.encode()).hexdigest()
+        return content_hash((t.role.value, t.speaker, t.text) for t in self.turns)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,34 @@
+"""``summarization-dispatcher`` / ``python -m services.dispatcher``."""
+
+import asyncio
+import contextlib
+import signal
+
+from services.dispatcher.app import DispatcherService
+from services.dispatcher.settings import DispatcherSettings
+from shared.logging import configure_logging
+
+
+async def serve(settings: DispatcherSettings) -> None:
+    service = DispatcherService(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await service.start()
+    watchdog = asyncio.create_task(service.watch_group())
+    await stop.wait()
+    watchdog.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await watchdog
+    await service.stop()
+
+
+def main() -> None:
+    settings = DispatcherSettings()
+    configure_logging("dispatcher", settings.log_level, settings.log_format)
+    asyncio.run(serve(settings))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,108 @@
+"""The dispatcher's composition root: a FastStream subscriber in a consumer group.
+
+The subscriber reads ``summarization.requested`` with XREADGROUP; an entry is XACKed
+only after ``Dispatcher.handle`` returns (the Celery task was sent, or the entry went to
+the dead-letter stream). A watchdog re-creates the consumer group when Redis loses it
+(FastStream stops a subscriber on NOGROUP) and restarts the subscriber.
+"""
+
+import asyncio
+import logging
+from typing import Annotated, Any
+
+import redis.asyncio as aioredis
+import structlog
+from faststream import Context
+from faststream.redis import RedisBroker, StreamSub
+from faststream.redis.message import RedisStreamMessage
+from redis.exceptions import ResponseError
+
+from services.dispatcher.dispatch import Dispatcher
+from services.dispatcher.sender import CelerySender
+from services.dispatcher.settings import DispatcherSettings
+from shared.celery_app import make_celery
+from shared.envelope import JSONMessageFormat
+from shared.logging import get_logger
+from shared.redis_client import async_redis
+
+log = get_logger(__name__)
+
+MessageDep = Annotated[RedisStreamMessage, Context("message")]
+
+
+async def ensure_group(client: aioredis.Redis, stream: str, group: str) -> bool:
+    """Create the group (reading from the stream's start) unless it exists; True if made."""
+    try:
+        await client.xgroup_create(stream, group, id="0", mkstream=True)
+    except ResponseError as exc:
+        if "BUSYGROUP" in str(exc):
+            return False
+        raise
+    return True
+
+
+class DispatcherService:
+    def __init__(self, settings: DispatcherSettings) -> None:
+        self.settings = settings
+        self.redis = async_redis(settings.redis_url)
+        self.broker = RedisBroker(
+            settings.redis_url,
+            message_format=JSONMessageFormat,
+            logger=logging.getLogger("faststream"),
+            graceful_timeout=30.0,
+        )
+        self.dispatcher = Dispatcher(
+            settings, self.redis, CelerySender(make_celery(settings), settings.queues)
+        )
+        self.groups_recreated = 0
+        self.subscriber = self.broker.subscriber(
+            stream=StreamSub(
+                settings.stream_requested,
+                group=settings.consumer_group,
+                consumer=settings.consumer_name,
+                polling_interval=1000,
+            )
+        )(self._handler())
+
+    def _handler(self) -> Any:
+        dispatcher = self.dispatcher
+
+        async def on_requested(body: Any, msg: MessageDep) -> None:
+            entry_id = msg.raw_message["message_ids"][0].decode()
+            structlog.contextvars.clear_contextvars()
+            structlog.contextvars.bind_contextvars(entry_id=entry_id)
+            await dispatcher.handle(body, msg.headers, entry_id)
+
+        return on_requested
+
+    async def start(self) -> None:
+        await ensure_group(self.redis, self.settings.stream_requested, self.settings.consumer_group)
+        await self.broker.start()
+        log.info(
+            "dispatcher_started",
+            stream=self.settings.stream_requested,
+            group=self.settings.consumer_group,
+            consumer=self.settings.consumer_name,
+        )
+
+    async def watch_group(self) -> None:
+        """Keep the consumer group and the subscriber alive across Redis data loss."""
+        while True:
+            await asyncio.sleep(self.settings.group_check_interval)
+            try:
+                made = await ensure_group(
+                    self.redis, self.settings.stream_requested, self.settings.consumer_group
+                )
+                if made:
+                    self.groups_recreated += 1
+                    log.error("consumer_group_recreated", group=self.settings.consumer_group)
+                if not self.subscriber.running:
+                    log.warning("subscriber_restarting")
+                    await self.subscriber.start()
+            except Exception as exc:
+                log.warning("group_check_failed", error=str(exc))
+
+    async def stop(self) -> None:
+        await self.broker.stop()
+        await self.redis.aclose()
+        log.info("dispatcher_stopped")

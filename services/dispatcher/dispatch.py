@@ -1,0 +1,84 @@
+"""The dispatcher's decision for one stream entry: dead-letter it, skip it, or send it."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Protocol
+
+import orjson
+import redis.asyncio as aioredis
+
+from contracts.events import SummarizationRequested
+from services.dispatcher.parsing import InvalidEvent, parse_request
+from services.dispatcher.settings import DispatcherSettings
+from shared.dead_letters import dead_letter
+from shared.logging import get_logger
+from shared.status_view import record_pending
+
+log = get_logger(__name__)
+
+
+class Sender(Protocol):
+    async def send(self, event: SummarizationRequested, headers: Mapping[str, str]) -> None: ...
+
+
+class Outcome(StrEnum):
+    SENT = "sent"
+    DUPLICATE = "duplicate"
+    DEAD_LETTERED = "dead_lettered"
+
+
+@dataclass
+class Dispatcher:
+    settings: DispatcherSettings
+    redis: aioredis.Redis
+    sender: Sender
+
+    async def handle(self, body: Any, headers: Mapping[str, str], entry_id: str) -> Outcome:
+        """Process one entry. Raises only when the entry must stay pending (retry later)."""
+        size = len(body) if isinstance(body, bytes | str) else len(orjson.dumps(body))
+        try:
+            event = parse_request(body, size, self.settings.max_event_bytes)
+        except InvalidEvent as exc:
+            await self._dead_letter(exc, body, entry_id)
+            return Outcome.DEAD_LETTERED
+        trace_headers = _trace_headers(body, headers)
+        dedupe_key = f"{self.settings.key_prefix}dispatched:{event.task_id}"
+        if await self.redis.exists(dedupe_key):
+            log.info("duplicate_request_skipped", task_id=event.task_id, entry_id=entry_id)
+            return Outcome.DUPLICATE
+        await record_pending(
+            self.redis,
+            self.settings.status_key_prefix,
+            self.settings.status_ttl_seconds,
+            event,
+        )
+        await self.sender.send(event, trace_headers)
+        await self.redis.set(dedupe_key, entry_id, ex=self.settings.dedupe_ttl_seconds)
+        log.info("task_sent", task_id=event.task_id, kind=event.kind.value, entry_id=entry_id)
+        return Outcome.SENT
+
+    async def _dead_letter(self, exc: InvalidEvent, body: Any, entry_id: str) -> None:
+        fields = dead_letter(
+            reason=exc.reason,
+            errors=exc.errors,
+            payload=body,
+            source=self.settings.stream_requested,
+            source_id=entry_id,
+            service="dispatcher",
+        )
+        await self.redis.xadd(
+            self.settings.stream_requested_dlq,
+            fields,  # type: ignore[arg-type]
+            maxlen=self.settings.stream_maxlen,
+            approximate=True,
+        )
+        log.warning("event_dead_lettered", reason=exc.reason, entry_id=entry_id)
+
+
+def _trace_headers(body: Any, headers: Mapping[str, str]) -> dict[str, str]:
+    """W3C trace context from the envelope's headers or a plain ``traceparent`` field."""
+    found = {k: v for k, v in headers.items() if k in ("traceparent", "tracestate")}
+    if "traceparent" not in found and isinstance(body, dict) and body.get("traceparent"):
+        found["traceparent"] = str(body["traceparent"])
+    return found

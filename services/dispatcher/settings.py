@@ -1,0 +1,20 @@
+"""Dispatcher settings (environment variables, upper-cased field names)."""
+
+import os
+import socket
+
+from pydantic import Field
+
+from shared.settings import CommonSettings
+
+
+def _default_consumer() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
+class DispatcherSettings(CommonSettings):
+    consumer_group: str = "summarization-dispatcher"
+    consumer_name: str = Field(default_factory=_default_consumer)
+    dedupe_ttl_seconds: int = Field(default=24 * 3600, ge=60, description="Sent-task memory.")
+    group_check_interval: float = Field(default=2.0, gt=0, description="Seconds.")
+    max_event_bytes: int = Field(default=1_000_000, ge=1024, description="Larger goes to DLQ.")

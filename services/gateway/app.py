@@ -1,0 +1,49 @@
+"""The gateway's FastAPI application and its lifespan (the composition root)."""
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from faststream.redis import RedisBroker
+
+from services.gateway.deps import Gateway
+from services.gateway.routes import health, sessions, summarization
+from services.gateway.settings import GatewaySettings
+from shared.envelope import JSONMessageFormat
+from shared.redis_client import async_redis
+from shared.store import Database
+
+
+def create_app(settings: GatewaySettings | None = None) -> FastAPI:
+    settings = settings or GatewaySettings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        db = Database(settings.database_url)
+        db.create_schema()
+        redis = async_redis(settings.redis_url)
+        broker = RedisBroker(
+            settings.redis_url,
+            message_format=JSONMessageFormat,
+            logger=logging.getLogger("faststream"),
+        )
+        await broker.connect()
+        app.state.gateway = Gateway(settings=settings, redis=redis, broker=broker, db=db)
+        try:
+            yield
+        finally:
+            await broker.stop()
+            await redis.aclose()
+            db.dispose()
+
+    app = FastAPI(
+        title="Summarization gateway",
+        version="1.0.0",
+        description="Queue summaries of interview sessions and candidate profiles.",
+        lifespan=lifespan,
+    )
+    app.include_router(summarization.router)
+    app.include_router(sessions.router)
+    app.include_router(health.router)
+    return app

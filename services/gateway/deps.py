@@ -1,0 +1,27 @@
+"""What the routes need, made once in the lifespan (the gateway's composition root)."""
+
+from dataclasses import dataclass
+from typing import Annotated
+
+import redis.asyncio as aioredis
+from fastapi import Depends, Request
+from faststream.redis import RedisBroker
+
+from services.gateway.settings import GatewaySettings
+from shared.store import Database
+
+
+@dataclass
+class Gateway:
+    settings: GatewaySettings
+    redis: aioredis.Redis
+    broker: RedisBroker
+    db: Database
+
+
+def get_gateway(request: Request) -> Gateway:
+    gateway: Gateway = request.app.state.gateway
+    return gateway
+
+
+GatewayDep = Annotated[Gateway, Depends(get_gateway)]

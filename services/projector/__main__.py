@@ -1,0 +1,38 @@
+"""``summarization-projector`` / ``python -m services.projector``."""
+
+import signal
+import sys
+from types import FrameType
+
+from services.projector.projector import Projector
+from services.projector.receiver import consume_events
+from services.projector.results import ResultReader
+from services.projector.settings import ProjectorSettings
+from shared.celery_app import make_celery
+from shared.logging import configure_logging, get_logger
+from shared.redis_client import sync_redis
+from shared.status_view import TransitionWriter
+
+
+def _exit(signum: int, _: FrameType | None) -> None:
+    get_logger(__name__).info("projector_stopping", signal=signum)
+    sys.exit(0)
+
+
+def main() -> None:
+    settings = ProjectorSettings()
+    configure_logging("projector", settings.log_level, settings.log_format)
+    signal.signal(signal.SIGTERM, _exit)
+    app = make_celery(settings)
+    writer = TransitionWriter(
+        sync_redis(settings.redis_url, decode=False),
+        settings.status_key_prefix,
+        settings.status_ttl_seconds,
+        settings.stream_maxlen,
+    )
+    projector = Projector(settings, writer, ResultReader(app))
+    consume_events(app, projector, settings.reconnect_max_delay)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,71 @@
+"""The completion and failure events the projector publishes on terminal transitions."""
+
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+
+from contracts.events import SummarizationCompleted, SummarizationFailed, TaskError
+from contracts.status import TaskStatus
+from shared.envelope import encode_envelope
+
+PERMANENT_MODULE = "shared.errors"
+
+
+def task_error(meta: Mapping[str, Any] | None, event_exception: str) -> TaskError:
+    """The error of a failed task, from the result backend (else the event's repr)."""
+    result = (meta or {}).get("result")
+    if isinstance(result, dict) and result.get("exc_type"):
+        message = result.get("exc_message")
+        if isinstance(message, list | tuple):
+            message = " ".join(str(m) for m in message)
+        return TaskError(
+            type=str(result["exc_type"]),
+            message=str(message or ""),
+            retryable=result.get("exc_module") != PERMANENT_MODULE,
+        )
+    name, _, rest = event_exception.partition("(")
+    return TaskError(
+        type=name.strip() or "Error", message=rest.rstrip(")").strip("'\"") or event_exception
+    )
+
+
+def outcome_event(
+    record: Mapping[str, str],
+    status: TaskStatus,
+    finished_at: str,
+    summary: Any = None,
+    error: TaskError | None = None,
+) -> SummarizationCompleted | SummarizationFailed:
+    common: dict[str, Any] = {
+        "task_id": record["task_id"],
+        "kind": record.get("kind") or ("profile" if not record.get("session_id") else "session"),
+        "candidate_id": record.get("candidate_id") or None,
+        "session_id": record.get("session_id") or None,
+        "mode": record.get("mode") or None,
+        "attempts": max(1, int(record.get("attempts") or 1)),
+        "started_at": record.get("started_at") or None,
+        "finished_at": finished_at,
+    }
+    if status is TaskStatus.SUCCESS:
+        return SummarizationCompleted.model_validate({**common, "summary": summary})
+    assert error is not None
+    return SummarizationFailed.model_validate({**common, "status": status.value, "error": error})
+
+
+def envelope(
+    event: SummarizationCompleted | SummarizationFailed, headers: Mapping[str, str]
+) -> bytes:
+    return encode_envelope(
+        event.model_dump_json(),
+        {
+            "content-type": "application/json",
+            "correlation_id": event.task_id,
+            "message_id": event.event_id,
+            **headers,
+        },
+    )
+
+
+def summary_json(summary: Any) -> str:
+    return orjson.dumps(summary).decode()

@@ -1,0 +1,91 @@
+"""Apply one Celery task event to the status view, publishing the outcome when terminal."""
+
+from typing import Any
+
+import structlog
+
+from contracts.status import TaskStatus
+from services.projector.outcome import envelope, outcome_event, summary_json, task_error
+from services.projector.projection import Event, Step, step_for
+from services.projector.results import ResultReader
+from services.projector.settings import ProjectorSettings
+from shared.logging import get_logger
+from shared.status_view import Transition, TransitionWriter
+
+log = get_logger(__name__)
+
+APPLIED_NAMES = {0: "ignored", 1: "applied", 2: "published"}
+
+
+class Projector:
+    def __init__(
+        self, settings: ProjectorSettings, writer: TransitionWriter, results: ResultReader
+    ) -> None:
+        self._settings = settings
+        self._writer = writer
+        self._results = results
+
+    def on_event(self, event: Event) -> int:
+        """0 ignored, 1 applied, 2 applied and the outcome event published."""
+        step = step_for(event)
+        if step is None:
+            return 0
+        task_id = str(event["uuid"])
+        structlog.contextvars.bind_contextvars(task_id=task_id)
+        transition = (
+            self._terminal(task_id, step, event)
+            if step.status.is_terminal
+            else Transition(
+                task_id,
+                step.status,
+                float(event["timestamp"]),
+                step.fields,
+                may_create=step.creates,
+            )
+        )
+        if transition is None:
+            return 0
+        result = self._writer.apply(transition)
+        log.debug("task_event", type=event.get("type"), outcome=APPLIED_NAMES[result])
+        if result == 2:
+            log.info("task_finished", status=step.status.value)
+        return result
+
+    def _terminal(self, task_id: str, step: Step, event: Event) -> Transition | None:
+        record = self._writer.read(task_id)
+        if not record or record.get("terminal") == "1":
+            return None
+        meta = self._results.meta(task_id)
+        fields = dict(step.fields)
+        summary: Any = None
+        error = None
+        if step.status is TaskStatus.SUCCESS:
+            summary = (meta or {}).get("result")
+            fields["summary"] = summary_json(summary)
+        elif step.status is TaskStatus.FAILURE:
+            error = task_error(meta, str(event.get("exception") or ""))
+        else:
+            error = task_error(None, fields.get("error", "TaskRevoked"))
+            error = error.model_copy(update={"type": "TaskRevoked", "message": fields["error"]})
+        if error is not None:
+            fields.update(
+                error=error.message,
+                error_type=error.type,
+                retryable="1" if error.retryable else "0",
+            )
+        outcome = outcome_event(
+            {**record, **fields}, step.status, fields["finished_at"], summary, error
+        )
+        stream = (
+            self._settings.stream_completed
+            if step.status is TaskStatus.SUCCESS
+            else self._settings.stream_failed
+        )
+        return Transition(
+            task_id,
+            step.status,
+            float(event["timestamp"]),
+            fields,
+            outcome_stream=stream,
+            outcome_envelope=envelope(outcome, {}),
+        )

@@ -1,0 +1,33 @@
+"""Bootstrap of the worker: the Celery app with the tasks and worker-side settings."""
+
+from typing import Any
+
+from celery import Celery, signals
+
+from services.worker.context import ContextHolder
+from services.worker.settings import WorkerSettings
+from services.worker.tasks import register_tasks
+from shared.celery_app import make_celery
+from shared.logging import configure_logging
+
+
+def create_worker_app(settings: WorkerSettings) -> Celery:
+    app = make_celery(settings)
+    app.conf.update(
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        task_acks_on_failure_or_timeout=True,
+        worker_prefetch_multiplier=settings.worker_prefetch_multiplier,
+        worker_concurrency=settings.worker_concurrency,
+        worker_pool=settings.worker_pool,
+        worker_hijack_root_logger=False,
+        worker_redirect_stdouts=False,
+        worker_cancel_long_running_tasks_on_connection_loss=True,
+    )
+    register_tasks(app, ContextHolder(settings))
+
+    @signals.setup_logging.connect(weak=False)
+    def _logging(**_: Any) -> None:
+        configure_logging("worker", settings.log_level, settings.log_format)
+
+    return app

@@ -1,0 +1,80 @@
+"""The Celery tasks: a thin edge around ``jobs``. Retries and logging live here."""
+
+from collections.abc import Callable
+from typing import Any
+
+import structlog
+from celery import Celery, Task
+from celery.exceptions import SoftTimeLimitExceeded
+
+from contracts.streams import TaskNames
+from services.worker import jobs
+from services.worker.context import ContextHolder
+from services.worker.retry import backoff_delay
+from shared.errors import PermanentTaskError, TaskTimedOut
+from shared.logging import get_logger
+
+log = get_logger(__name__)
+
+Job = Callable[..., dict[str, Any]]
+
+
+def register_tasks(app: Celery, holder: ContextHolder) -> None:
+    """Register ``summarize_session`` and ``summarize_profile`` on ``app``."""
+    settings = holder.settings
+    options: dict[str, Any] = {
+        "bind": True,
+        "acks_late": True,
+        "reject_on_worker_lost": True,
+        "max_retries": settings.retry_max,
+    }
+
+    def run(task: Task[Any, Any], job: Job, **kwargs: Any) -> dict[str, Any]:
+        request = task.request
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(
+            task_id=request.id, candidate_id=kwargs.get("candidate_id"), attempt=request.retries + 1
+        )
+        try:
+            return job(holder.get(), task_id=request.id, **kwargs)
+        except SoftTimeLimitExceeded:
+            log.error("task_timed_out", soft_time_limit=settings.task_soft_time_limit)
+            raise TaskTimedOut(
+                f"task exceeded its soft time limit of {settings.task_soft_time_limit}s"
+            ) from None
+        except PermanentTaskError as exc:
+            log.warning("task_failed_permanently", error=str(exc), error_type=type(exc).__name__)
+            raise
+        except Exception as exc:
+            if request.retries >= settings.retry_max:
+                log.error("task_retries_exhausted", error=str(exc), retries=request.retries)
+                raise
+            delay = backoff_delay(
+                request.retries,
+                settings.retry_backoff_base,
+                settings.retry_backoff_max,
+                settings.retry_jitter,
+            )
+            log.warning("task_retrying", error=str(exc), countdown=round(delay, 3))
+            raise task.retry(exc=exc, countdown=delay) from exc
+
+    @app.task(name=TaskNames.SESSION, **options)
+    def summarize_session(
+        self: Task[Any, Any],
+        session_id: str,
+        candidate_id: str,
+        mode: str = "SELF_REPORT",
+        transcript: list[dict[str, Any]] | None = None,
+    ) -> dict[str, Any]:
+        return run(
+            self,
+            jobs.summarize_session,
+            session_id=session_id,
+            candidate_id=candidate_id,
+            mode=mode,
+            transcript=transcript,
+        )
+
+    @app.task(name=TaskNames.PROFILE, **options)
+    def summarize_profile(self: Task[Any, Any], candidate_id: str) -> dict[str, Any]:
+        return run(self, jobs.summarize_profile, candidate_id=candidate_id)

@@ -1,0 +1,57 @@
+"""The Celery application as every service configures it (JSON only, events on).
+
+The dispatcher sends tasks by name with it, the worker registers the tasks on it and the
+projector reads task events and results through it: one configuration, three roles.
+"""
+
+from typing import Any
+
+from celery import Celery
+
+from contracts.streams import TaskNames
+from shared.settings import CommonSettings
+
+
+def make_celery(settings: CommonSettings, main: str = "summarization") -> Celery:
+    app = Celery(
+        main,
+        broker=settings.celery_broker_url,
+        backend=settings.celery_result_backend,
+        set_as_current=False,
+    )
+    transport: dict[str, Any] = {
+        "visibility_timeout": settings.broker_visibility_timeout,
+        "health_check_interval": 25,
+        "socket_keepalive": True,
+        "retry_on_timeout": True,
+    }
+    backend: dict[str, Any] = {}
+    if settings.celery_key_prefix:
+        transport["global_keyprefix"] = settings.celery_key_prefix
+        backend["global_keyprefix"] = settings.celery_key_prefix
+    app.conf.update(
+        task_serializer="json",
+        result_serializer="json",
+        event_serializer="json",
+        accept_content=["json"],
+        result_accept_content=["json"],
+        timezone="UTC",
+        enable_utc=True,
+        task_track_started=True,
+        task_send_sent_event=True,
+        worker_send_task_events=True,
+        result_extended=True,
+        result_expires=settings.status_ttl_seconds,
+        task_routes={
+            TaskNames.SESSION: {"queue": settings.queue_session},
+            TaskNames.PROFILE: {"queue": settings.queue_profile},
+        },
+        task_default_queue=settings.queue_profile,
+        task_soft_time_limit=settings.task_soft_time_limit,
+        task_time_limit=settings.task_time_limit,
+        broker_transport_options=transport,
+        result_backend_transport_options=backend,
+        broker_connection_retry_on_startup=True,
+        broker_connection_max_retries=None,
+    )
+    return app

@@ -1,0 +1,50 @@
+"""The wire format of every stream entry this system writes.
+
+FastStream's JSON envelope in the ``__data__`` field::
+
+    __data__ = {"data": "<the event as a JSON string>", "headers": {...}}
+
+Any Redis client can read and write it, and FastStream subscribers parse it natively.
+Producers that do not use FastStream may instead XADD the event's fields as plain
+field/value pairs (nested values JSON-encoded); the dispatcher accepts both.
+"""
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import orjson
+from faststream._internal.basic_types import SendableMessage
+from faststream._internal.parser import DefaultCodec
+from faststream.redis.parser import BinaryMessageFormatV1
+
+DATA_FIELD = "__data__"
+
+
+def encode_envelope(payload: bytes | str, headers: Mapping[str, str]) -> bytes:
+    data = payload.decode() if isinstance(payload, bytes) else payload
+    return orjson.dumps({"data": data, "headers": dict(headers)})
+
+
+class JSONMessageFormat(BinaryMessageFormatV1):
+    """Publishes the readable JSON envelope; parses it and FastStream's binary format."""
+
+    @classmethod
+    async def encode(
+        cls,
+        *,
+        message: Sequence[SendableMessage] | SendableMessage,
+        reply_to: str | None,
+        headers: dict[str, Any] | None,
+        correlation_id: str,
+        serializer: Any = None,
+        codec: Any = None,
+    ) -> bytes:
+        built = await cls.build(
+            message=message,
+            reply_to=reply_to,
+            headers=headers,
+            correlation_id=correlation_id,
+            serializer=serializer,
+            codec=codec or DefaultCodec(),
+        )
+        return encode_envelope(built.data, {k: str(v) for k, v in built.headers.items()})

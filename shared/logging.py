@@ -1,0 +1,79 @@
+"""structlog for every process: JSON lines off a terminal, console rendering on one.
+
+The standard library's loggers (Celery, uvicorn, FastStream) go through the same
+processors, so every line of a process has the same shape.
+"""
+
+import logging
+import sys
+from typing import Any, Literal
+
+import structlog
+from structlog.types import EventDict, Processor, WrappedLogger
+
+from shared.redaction import redact_text
+
+LogFormat = Literal["auto", "json", "console"]
+
+
+def _redact(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
+    for key, value in event_dict.items():
+        if isinstance(value, str):
+            event_dict[key] = redact_text(value)
+    return event_dict
+
+
+def configure_logging(service: str, level: str = "INFO", fmt: LogFormat = "auto") -> None:
+    """Configure structlog and the stdlib root logger once per process."""
+    use_json = fmt == "json" or (fmt == "auto" and not sys.stderr.isatty())
+    shared: list[Processor] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        _add_service(service),
+        structlog.processors.format_exc_info if use_json else _noop,
+        _redact,
+    ]
+    renderer: Processor = (
+        structlog.processors.JSONRenderer()
+        if use_json
+        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+    )
+    structlog.configure(
+        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=shared,
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "celery", "faststream"):
+        lib_logger = logging.getLogger(name)
+        lib_logger.handlers[:] = []
+        lib_logger.propagate = True
+
+
+def _noop(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
+    return event_dict
+
+
+def _add_service(service: str) -> Processor:
+    def add(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
+        event_dict.setdefault("service", service)
+        return event_dict
+
+    return add
+
+
+def get_logger(name: str | None = None, **bound: Any) -> structlog.stdlib.BoundLogger:
+    logger: structlog.stdlib.BoundLogger = structlog.stdlib.get_logger(name)
+    return logger.bind(**bound) if bound else logger

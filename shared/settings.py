@@ -1,0 +1,109 @@
+"""Settings every service shares. Each service subclasses ``CommonSettings`` with its own.
+
+All settings come from environment variables (names are the field names upper-cased);
+a wrong value stops the service at start-up with an error naming the variable.
+"""
+
+from functools import cached_property
+from typing import Literal, Self
+from urllib.parse import urlsplit, urlunsplit
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from contracts.streams import Streams
+
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+DEFAULT_DATABASE_URL = "sqlite:///var/summarization.db"
+
+
+def redis_db_url(url: str, db: int) -> str:
+    """``url`` with its database index replaced by ``db``."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, f"/{db}", parts.query, parts.fragment))
+
+
+def redis_db_index(url: str) -> int:
+    path = urlsplit(url).path.strip("/")
+    return int(path) if path.isdigit() else 0
+
+
+class CommonSettings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    environment: Literal["development", "test", "production"] = "development"
+    redis_url: str = Field(
+        default=DEFAULT_REDIS_URL, description="Streams and the status view live here."
+    )
+    celery_broker_url: str = Field(default="", description="Defaults to REDIS_URL.")
+    celery_result_backend: str = Field(
+        default="", description="Defaults to REDIS_URL with the next database index."
+    )
+    celery_key_prefix: str = Field(
+        default="", description="Prefix for every Celery key and channel (isolation)."
+    )
+    database_url: str = DEFAULT_DATABASE_URL
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["auto", "json", "console"] = "auto"
+
+    stream_requested: str = Streams.REQUESTED
+    stream_requested_dlq: str = Streams.REQUESTED_DLQ
+    stream_completed: str = Streams.COMPLETED
+    stream_failed: str = Streams.FAILED
+    stream_tasks_dlq: str = Streams.TASKS_DLQ
+    stream_maxlen: int = Field(default=100_000, ge=1000, description="Approximate cap per stream.")
+
+    key_prefix: str = Field(
+        default="summarization:", description="Prefix of the status view and other keys."
+    )
+    status_ttl_seconds: int = Field(default=7 * 24 * 3600, ge=60)
+
+    queue_session: str = "long_running"
+    queue_profile: str = "quick"
+
+    task_soft_time_limit: int = Field(default=25 * 60, ge=1, description="Seconds.")
+    task_time_limit: int = Field(default=30 * 60, ge=1, description="Hard limit, seconds.")
+    broker_visibility_timeout: int = Field(
+        default=40 * 60, ge=1, description="Seconds; must exceed TASK_TIME_LIMIT."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _derive_celery_urls(cls, data: object) -> object:
+        if not isinstance(data, dict):
+            return data
+        lowered = {k.lower(): v for k, v in data.items()}
+        redis_url = lowered.get("redis_url") or DEFAULT_REDIS_URL
+        if not lowered.get("celery_broker_url"):
+            data["celery_broker_url"] = redis_url
+        if not lowered.get("celery_result_backend"):
+            data["celery_result_backend"] = redis_db_url(redis_url, redis_db_index(redis_url) + 1)
+        return data
+
+    @model_validator(mode="after")
+    def _check_urls(self) -> Self:
+        for name in ("redis_url", "celery_broker_url", "celery_result_backend"):
+            scheme = urlsplit(getattr(self, name)).scheme
+            if scheme not in {"redis", "rediss", "unix"}:
+                raise ValueError(f"{name.upper()} must be a redis:// URL, got scheme {scheme!r}")
+        return self
+
+    @model_validator(mode="after")
+    def _check_time_limits(self) -> Self:
+        if self.task_soft_time_limit >= self.task_time_limit:
+            raise ValueError("TASK_SOFT_TIME_LIMIT must be below TASK_TIME_LIMIT")
+        if self.broker_visibility_timeout <= self.task_time_limit:
+            raise ValueError(
+                "BROKER_VISIBILITY_TIMEOUT must exceed TASK_TIME_LIMIT, or Redis redelivers"
+                " tasks that are still running"
+            )
+        return self
+
+    @property
+    def status_key_prefix(self) -> str:
+        return f"{self.key_prefix}task:"
+
+    @cached_property
+    def queues(self) -> dict[str, str]:
+        """Celery queue per request kind."""
+        return {"session": self.queue_session, "profile": self.queue_profile}

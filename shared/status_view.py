@@ -1,0 +1,178 @@
+"""The status view: one Redis hash per task, the gateway's source of truth.
+
+Layout (``STATUS_KEY_PREFIX`` + task id), every value a string:
+
+    task_id kind candidate_id session_id mode idempotency_key trace_id
+    status    public status word (PENDING, STARTED, RETRY, SUCCESS, FAILURE, REVOKED)
+    state     Celery's own state name of the last applied event (SENT, RECEIVED, ...)
+    ts        epoch seconds of the last applied event (ordering key)
+    terminal  "1" once SUCCESS / FAILURE / REVOKED
+    attempts created_at started_at finished_at updated_at worker
+    error error_type summary (the summary as JSON, on SUCCESS)
+
+Writers: the gateway and the dispatcher create the record (fields only set when absent);
+the projector moves it forward with ``shared/lua/transition.lua``. The record expires
+``STATUS_TTL_SECONDS`` after its last change.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import resources
+from typing import Any
+
+import orjson
+import redis
+import redis.asyncio as aioredis
+
+from contracts.api import ErrorDetail, TaskStatusResponse
+from contracts.events import SummarizationRequested
+from contracts.status import TERMINAL, TaskStatus
+
+TRANSITION_LUA = resources.files("shared").joinpath("lua/transition.lua").read_text()
+
+
+def status_key(prefix: str, task_id: str) -> str:
+    return f"{prefix}{task_id}"
+
+
+def iso(ts: float | None = None) -> str:
+    moment = datetime.fromtimestamp(ts, UTC) if ts is not None else datetime.now(UTC)
+    return moment.isoformat()
+
+
+def pending_fields(event: SummarizationRequested, trace_id: str = "") -> dict[str, str]:
+    """The fields a new record starts with (PENDING, created now)."""
+    now = datetime.now(UTC)
+    fields = {
+        "task_id": event.task_id,
+        "kind": event.kind.value,
+        "candidate_id": event.candidate_id,
+        "session_id": event.session_id or "",
+        "mode": event.mode.value,
+        "idempotency_key": event.idempotency_key or "",
+        "trace_id": trace_id,
+        "status": TaskStatus.PENDING.value,
+        "state": "PENDING",
+        "terminal": "0",
+        "attempts": "0",
+        "ts": repr(now.timestamp()),
+        "created_at": now.isoformat(),
+        "updated_at": now.isoformat(),
+    }
+    return {k: v for k, v in fields.items() if v != ""}
+
+
+async def record_pending(
+    client: aioredis.Redis, prefix: str, ttl: int, event: SummarizationRequested, trace_id: str = ""
+) -> None:
+    """Create the task's record as PENDING; fields already present are left alone."""
+    key = status_key(prefix, event.task_id)
+    async with client.pipeline(transaction=True) as pipe:
+        for name, value in pending_fields(event, trace_id).items():
+            pipe.hsetnx(key, name, value)
+        pipe.expire(key, ttl)
+        await pipe.execute()
+
+
+async def read_record(client: aioredis.Redis, prefix: str, task_id: str) -> dict[str, str] | None:
+    record: dict[str, str] = await client.hgetall(status_key(prefix, task_id))  # type: ignore[assignment]
+    return record or None
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    """One lifecycle step of a task, as the projector applies it."""
+
+    task_id: str
+    status: TaskStatus
+    timestamp: float
+    fields: Mapping[str, str] = field(default_factory=dict)
+    outcome_stream: str = ""
+    outcome_envelope: bytes = b""
+    may_create: bool = False
+
+    @property
+    def terminal(self) -> bool:
+        return self.status in TERMINAL
+
+
+class TransitionWriter:
+    """Applies transitions with the Lua script (one round trip, atomic)."""
+
+    def __init__(self, client: redis.Redis, prefix: str, ttl: int, stream_maxlen: int) -> None:
+        self._client = client
+        self._prefix = prefix
+        self._ttl = ttl
+        self._maxlen = stream_maxlen
+        self._script = client.register_script(TRANSITION_LUA)
+
+    def read(self, task_id: str) -> dict[str, str]:
+        record: dict[bytes | str, bytes | str] = self._client.hgetall(
+            status_key(self._prefix, task_id)
+        )
+        return {_s(k): _s(v) for k, v in record.items()}
+
+    def apply(self, transition: Transition) -> int:
+        """0 ignored (stale or already terminal), 1 applied, 2 applied and published."""
+        key = status_key(self._prefix, transition.task_id)
+        args: list[Any] = [
+            transition.status.value,
+            repr(transition.timestamp),
+            "1" if transition.terminal else "0",
+            self._ttl,
+            transition.outcome_envelope,
+            self._maxlen,
+            "1" if transition.may_create else "0",
+        ]
+        for name, value in transition.fields.items():
+            args.extend((name, value))
+        stream = transition.outcome_stream or key
+        result: int = self._script(keys=[key, stream], args=args)
+        return int(result)
+
+
+def _s(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def to_response(task_id: str, record: Mapping[str, str] | None) -> TaskStatusResponse:
+    """The API view of a record; ``None`` is an id this system has never seen."""
+    if record is None:
+        return TaskStatusResponse(
+            task_id=task_id,
+            status=TaskStatus.UNKNOWN,
+            message="Task not found: unknown task id, or its status has expired",
+        )
+    status = TaskStatus(record.get("status", "PENDING"))
+    error_type = record.get("error_type")
+    error = record.get("error")
+    detail = (
+        ErrorDetail(
+            type=error_type or "Error",
+            message=error or "",
+            retryable=record.get("retryable") == "1",
+        )
+        if error
+        else None
+    )
+    summary = orjson.loads(record["summary"]) if record.get("summary") else None
+    return TaskStatusResponse.model_validate(
+        {
+            "task_id": task_id,
+            "status": status,
+            "message": f"Task status: {status.value}",
+            "error": f"{error_type}: {error}" if error and error_type else error,
+            "error_detail": detail,
+            "kind": record.get("kind"),
+            "candidate_id": record.get("candidate_id"),
+            "session_id": record.get("session_id"),
+            "mode": record.get("mode"),
+            "attempts": int(record.get("attempts", "0")),
+            "created_at": record.get("created_at"),
+            "started_at": record.get("started_at"),
+            "finished_at": record.get("finished_at"),
+            "updated_at": record.get("updated_at"),
+            "summary": summary if status is TaskStatus.SUCCESS else None,
+        }
+    )

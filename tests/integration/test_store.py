@@ -1,0 +1,77 @@
+"""The store on SQLite and PostgreSQL."""
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+
+from shared.store import Database
+from shared.store import repository as repo
+
+TURNS = [
+    ("interviewer", "Priya", "Tell me about your last project."),
+    ("candidate", "Ada", "I migrated our event pipeline to Kafka."),
+]
+
+
+@pytest.fixture
+def db(database_url: str) -> Iterator[Database]:
+    database = Database(database_url)
+    database.create_schema()
+    yield database
+    database.dispose()
+
+
+def store_session(db: Database, session_id: str = "s1", turns: list[tuple[str, str, str]] = TURNS):  # type: ignore[no-untyped-def]
+    with db.session() as s:
+        return repo.create_session(
+            s,
+            session_id=session_id,
+            candidate_id="c1",
+            candidate_name="Ada",
+            mode="SELF_REPORT",
+            title=None,
+            occurred_at=datetime(2026, 11, 1, tzinfo=UTC),
+            turns=turns,
+        )
+
+
+def test_sessions_keep_their_turns_in_order(db: Database) -> None:
+    row, created = store_session(db)
+    assert created
+    with db.session() as s:
+        loaded = repo.get_session(s, "s1")
+        assert loaded is not None
+        assert [t.text for t in loaded.turns] == [t[2] for t in TURNS]
+        assert loaded.word_count == 13
+        assert repo.candidate_exists(s, "c1")
+
+
+def test_same_session_twice_is_idempotent_other_content_conflicts(db: Database) -> None:
+    store_session(db)
+    _, created = store_session(db)
+    assert not created
+    with pytest.raises(repo.SessionConflict):
+        store_session(db, turns=[("candidate", "Ada", "Something else.")])
+
+
+def test_summary_is_written_once_per_task(db: Database) -> None:
+    values = {
+        "task_id": "t1",
+        "kind": "session",
+        "candidate_id": "c1",
+        "session_id": "s1",
+        "mode": "SELF_REPORT",
+        "content_hash": "h",
+        "engine": "extractive",
+        "engine_version": "1",
+    }
+    with db.session() as s:
+        first = repo.save_summary(s, **values, payload='{"n": 1}')
+    with db.session() as s:
+        second = repo.save_summary(s, **values, payload='{"n": 2}')
+    assert first.payload == second.payload == '{"n": 1}'
+    with db.session() as s:
+        latest = repo.latest_session_summary(s, "s1", "h")
+        assert latest is not None
+        assert latest.task_id == "t1"

@@ -1,0 +1,57 @@
+"""Celery task events -> status steps (a table of handlers)."""
+
+from contracts.status import TaskStatus
+from contracts.streams import TaskNames
+from services.projector.outcome import task_error
+from services.projector.projection import step_for
+
+
+def test_each_event_type_maps_to_its_status() -> None:
+    base = {"uuid": "t1", "timestamp": 1_700_000_000.0, "hostname": "w@h"}
+    expected = {
+        "task-sent": TaskStatus.PENDING,
+        "task-received": TaskStatus.PENDING,
+        "task-started": TaskStatus.STARTED,
+        "task-retried": TaskStatus.RETRY,
+        "task-succeeded": TaskStatus.SUCCESS,
+        "task-failed": TaskStatus.FAILURE,
+        "task-revoked": TaskStatus.REVOKED,
+        "task-rejected": TaskStatus.PENDING,
+    }
+    for event_type, status in expected.items():
+        step = step_for({**base, "type": event_type, "name": TaskNames.SESSION})
+        assert step is not None, event_type
+        assert step.status is status, event_type
+
+
+def test_received_counts_attempts() -> None:
+    step = step_for(
+        {"type": "task-received", "uuid": "t", "timestamp": 1.0, "name": TaskNames.PROFILE,
+         "retries": 2}
+    )  # fmt: skip
+    assert step is not None
+    assert step.fields["attempts"] == "3"
+
+
+def test_foreign_tasks_and_worker_events_are_ignored() -> None:
+    assert step_for({"type": "task-sent", "uuid": "t", "timestamp": 1.0, "name": "x.y"}) is None
+    assert step_for({"type": "worker-heartbeat", "timestamp": 1.0}) is None
+
+
+def test_task_error_prefers_the_result_backend() -> None:
+    meta = {
+        "status": "FAILURE",
+        "result": {
+            "exc_type": "SessionNotFound",
+            "exc_message": ["session s1 not found"],
+            "exc_module": "shared.errors",
+        },
+    }
+    error = task_error(meta, "ignored")
+    assert (error.type, error.message, error.retryable) == (
+        "SessionNotFound",
+        "session s1 not found",
+        False,
+    )
+    fallback = task_error(None, "TimeLimitExceeded('hard limit 30s')")
+    assert (fallback.type, fallback.message) == ("TimeLimitExceeded", "hard limit 30s")

@@ -1,0 +1,37 @@
+import random
+
+import pytest
+from pydantic import ValidationError
+
+from services.worker.retry import backoff_delay
+from shared.settings import CommonSettings
+
+
+def test_default_backoff_is_the_guides_60_120_240() -> None:
+    assert [backoff_delay(n, 60, 3600) for n in range(3)] == [60, 120, 240]
+
+
+def test_backoff_is_capped_and_jitter_only_adds() -> None:
+    rand = random.Random(7)
+    delays = [backoff_delay(n, 1, 10, jitter=0.5, rand=rand) for n in range(8)]
+    assert all(2**n <= d <= min(10, 1.5 * 2**n) for n, d in enumerate(delays[:3]))
+    assert max(delays) <= 10
+
+
+def test_celery_urls_default_to_redis_url_db_and_the_next(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REDIS_URL", "redis://cache:6380/4")
+    monkeypatch.delenv("CELERY_BROKER_URL", raising=False)
+    monkeypatch.delenv("CELERY_RESULT_BACKEND", raising=False)
+    settings = CommonSettings()
+    assert settings.celery_broker_url == "redis://cache:6380/4"
+    assert settings.celery_result_backend == "redis://cache:6380/5"
+
+
+def test_bad_settings_name_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REDIS_URL", "http://nope")
+    with pytest.raises(ValidationError, match="REDIS_URL must be a redis:// URL"):
+        CommonSettings()
+    monkeypatch.setenv("REDIS_URL", "redis://localhost")
+    monkeypatch.setenv("TASK_TIME_LIMIT", "3000")
+    with pytest.raises(ValidationError, match="BROKER_VISIBILITY_TIMEOUT must exceed"):
+        CommonSettings()
