@@ -28,6 +28,7 @@ import redis.asyncio as aioredis
 from contracts.api import ErrorDetail, TaskStatusResponse
 from contracts.events import SummarizationRequested
 from contracts.status import TERMINAL, TaskStatus
+from contracts.types import Kind
 
 TRANSITION_LUA = resources.files("shared").joinpath("lua/transition.lua").read_text()
 
@@ -49,7 +50,7 @@ def pending_fields(event: SummarizationRequested, trace_id: str = "") -> dict[st
         "kind": event.kind.value,
         "candidate_id": event.candidate_id,
         "session_id": event.session_id or "",
-        "mode": event.mode.value,
+        "mode": event.mode.value if event.kind is Kind.SESSION else "",
         "idempotency_key": event.idempotency_key or "",
         "trace_id": trace_id,
         "status": TaskStatus.PENDING.value,

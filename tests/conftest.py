@@ -34,13 +34,12 @@ def namespace() -> str:
     return f"t{uuid.uuid4().hex[:10]}"
 
 
-@pytest.fixture
-def stack_env(redis_url: str, namespace: str, tmp_path: Path) -> Iterator[dict[str, str]]:
+def isolated_env(redis_url: str, namespace: str, tmp: Path) -> dict[str, str]:
     """Environment for services that share nothing with other tests or users."""
-    env = {
+    return {
         "ENVIRONMENT": "test",
         "REDIS_URL": redis_url,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'store.db'}",
+        "DATABASE_URL": f"sqlite:///{tmp / 'store.db'}",
         "CELERY_KEY_PREFIX": f"{namespace}:",
         "KEY_PREFIX": f"{namespace}:",
         "STREAM_REQUESTED": f"{namespace}.requested",
@@ -54,7 +53,12 @@ def stack_env(redis_url: str, namespace: str, tmp_path: Path) -> Iterator[dict[s
         "LOG_FORMAT": "json",
         "LOG_LEVEL": "INFO",
     }
-    yield env
+
+
+@pytest.fixture
+def stack_env(redis_url: str, namespace: str, tmp_path: Path) -> Iterator[dict[str, str]]:
+    """An isolated environment for one test; its keys are deleted afterwards."""
+    yield isolated_env(redis_url, namespace, tmp_path)
     cleanup(redis_url, namespace)
 
 

@@ -62,7 +62,8 @@ class DispatcherService:
                 consumer=settings.consumer_name,
                 polling_interval=1000,
             )
-        )(self._handler())
+        )
+        self.subscriber(self._handler())
 
     def _handler(self) -> Any:
         dispatcher = self.dispatcher

@@ -1,0 +1,121 @@
+"""The gateway's HTTP API in-process (FastAPI TestClient), on a real Redis and store."""
+
+import json
+from collections.abc import Iterator
+
+import pytest
+import redis
+from fastapi.testclient import TestClient
+
+from services.cli.demo import demo_sessions
+from services.gateway.app import create_app
+from services.gateway.settings import GatewaySettings
+
+
+@pytest.fixture
+def env(stack_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    for key, value in stack_env.items():
+        monkeypatch.setenv(key, value)
+    return stack_env
+
+
+@pytest.fixture
+def client(env: dict[str, str]) -> Iterator[TestClient]:
+    with TestClient(create_app(GatewaySettings())) as c:
+        yield c
+
+
+@pytest.fixture
+def r(env: dict[str, str]) -> Iterator[redis.Redis]:
+    c = redis.Redis.from_url(env["REDIS_URL"], decode_responses=True)
+    yield c
+    c.close()
+
+
+def test_accepted_request_is_on_the_stream_before_the_202(
+    client: TestClient, r: redis.Redis, env: dict[str, str]
+) -> None:
+    response = client.post(
+        "/summarization/summarize-session",
+        json={"session_id": "s1", "candidate_id": "c1", "mode": "INTERVIEW"},
+    )
+    assert response.status_code == 202
+    task_id = response.json()["task_id"]
+    [(_, fields)] = r.xrange(env["STREAM_REQUESTED"])
+    event = json.loads(json.loads(fields["__data__"])["data"])
+    assert event["task_id"] == task_id
+    assert (event["kind"], event["session_id"], event["mode"]) == ("session", "s1", "INTERVIEW")
+    status = client.get(f"/summarization/task-status/{task_id}")
+    assert status.status_code == 200
+    assert status.json()["status"] == "PENDING"
+    assert status.json()["message"] == "Task status: PENDING"
+
+
+def test_unknown_task_is_404_unknown(client: TestClient) -> None:
+    response = client.get("/summarization/task-status/never-seen")
+    assert response.status_code == 404
+    assert response.json()["status"] == "UNKNOWN"
+    assert response.json()["task_id"] == "never-seen"
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/summarization/summarize-session", {"candidate_id": "c"}, "session_id"),
+        ("/summarization/summarize-session",
+         {"session_id": "s", "candidate_id": "c", "mode": "GOSSIP"}, "mode"),
+        ("/summarization/summarize-session", {"session_id": "", "candidate_id": "c"}, "session_id"),
+        ("/summarization/summarize-profile", {}, "candidate_id"),
+        ("/summarization/summarize-profile", {"candidate_id": "c", "extra": 1}, "extra"),
+        ("/sessions", {"candidate_id": "c", "turns": []}, "turns"),
+        ("/sessions", {"candidate_id": "c", "turns": [{"role": "boss", "text": "x"}]}, "role"),
+    ],
+)  # fmt: skip
+def test_invalid_bodies_are_422_naming_the_field(
+    client: TestClient,
+    r: redis.Redis,
+    env: dict[str, str],
+    path: str,
+    body: dict[str, object],
+    field: str,
+) -> None:
+    response = client.post(path, json=body)
+    assert response.status_code == 422
+    assert field in [str(part) for err in response.json()["detail"] for part in err["loc"]]
+    assert not r.exists(env["STREAM_REQUESTED"]), "nothing is queued for a bad request"
+
+
+def test_sessions_are_stored_and_read_back(client: TestClient) -> None:
+    session = demo_sessions()[0]
+    created = client.post("/sessions", json=session)
+    assert created.status_code == 201
+    assert created.json()["word_count"] > 100
+    again = client.post("/sessions", json=session)
+    assert again.status_code == 200, "same id and content: idempotent"
+    changed = {**session, "turns": session["turns"][:2]}
+    assert client.post("/sessions", json=changed).status_code == 409
+    read = client.get(f"/sessions/{session['session_id']}")
+    assert read.status_code == 200
+    assert [t["text"] for t in read.json()["turns"]] == [t["text"] for t in session["turns"]]
+    assert client.get("/sessions/nope").status_code == 404
+    missing = client.get(f"/sessions/{session['session_id']}/summary")
+    assert missing.status_code == 404
+    assert missing.json()["detail"] == f"session {session['session_id']} has no summary yet"
+    assert client.get("/candidates/nobody/profile-summary").status_code == 404
+
+
+def test_health_and_readiness(client: TestClient) -> None:
+    assert client.get("/healthz").json() == {"status": "ok"}
+    ready = client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json()["checks"] == {"redis": "ok", "store": "ok"}
+
+
+def test_readiness_fails_when_redis_is_unreachable(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")
+    with TestClient(create_app(GatewaySettings())) as c:
+        ready = c.get("/readyz")
+    assert ready.status_code == 503
+    assert ready.json()["checks"]["redis"].startswith("error")
