@@ -37,7 +37,7 @@ def store_session(db: Database, session_id: str = "s1", turns: list[tuple[str, s
 
 
 def test_sessions_keep_their_turns_in_order(db: Database) -> None:
-    row, created = store_session(db)
+    _, created = store_session(db)
     assert created
     with db.session() as s:
         loaded = repo.get_session(s, "s1")
