@@ -9,6 +9,9 @@ class Streams:
     COMPLETED: Final = "summarization.completed"
     FAILED: Final = "summarization.failed"
     TASKS_DLQ: Final = "summarization.tasks.dlq"
+    LIFECYCLE: Final = "summarization.lifecycle"
+    """Internal: the worker's task lifecycle, read by the projector (a durable copy of
+    Celery's fire-and-forget task events)."""
 
 
 class TaskNames:

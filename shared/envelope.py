@@ -48,3 +48,16 @@ class JSONMessageFormat(BinaryMessageFormatV1):
             codec=codec or DefaultCodec(),
         )
         return encode_envelope(built.data, {k: str(v) for k, v in built.headers.items()})
+
+
+def decode_entry(fields: Mapping[bytes, bytes]) -> tuple[Any, dict[str, Any]]:
+    """(body, headers) of a raw stream entry, as FastStream's stream parser reads it:
+    the ``__data__`` envelope (JSON or FastStream binary), else plain field/value pairs."""
+    raw = fields.get(DATA_FIELD.encode())
+    if raw is None:
+        return {k.decode(): v.decode() for k, v in fields.items()}, {}
+    data, headers = JSONMessageFormat.parse(raw)
+    try:
+        return orjson.loads(data), headers
+    except orjson.JSONDecodeError:
+        return data, headers

@@ -51,7 +51,14 @@ class CommonSettings(BaseSettings):
     stream_completed: str = Streams.COMPLETED
     stream_failed: str = Streams.FAILED
     stream_tasks_dlq: str = Streams.TASKS_DLQ
+    stream_lifecycle: str = Streams.LIFECYCLE
+    consumer_group: str = Field(
+        default="summarization-dispatcher", description="The dispatchers' consumer group."
+    )
     stream_maxlen: int = Field(default=100_000, ge=1000, description="Approximate cap per stream.")
+    stream_retention_seconds: int = Field(
+        default=24 * 3600, ge=60, description="Age after which consumed entries are trimmed."
+    )
 
     key_prefix: str = Field(
         default="summarization:", description="Prefix of the status view and other keys."
@@ -98,10 +105,6 @@ class CommonSettings(BaseSettings):
                 " tasks that are still running"
             )
         return self
-
-    @property
-    def status_key_prefix(self) -> str:
-        return f"{self.key_prefix}task:"
 
     @cached_property
     def queues(self) -> dict[str, str]:

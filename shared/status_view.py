@@ -1,6 +1,6 @@
 """The status view: one Redis hash per task, the gateway's source of truth.
 
-Layout (``STATUS_KEY_PREFIX`` + task id), every value a string:
+Layout (``shared.keys.status``: ``KEY_PREFIX`` + ``task:`` + task id), strings:
 
     task_id kind candidate_id session_id mode idempotency_key trace_id
     status    public status word (PENDING, STARTED, RETRY, SUCCESS, FAILURE, REVOKED)
@@ -29,12 +29,9 @@ from contracts.api import ErrorDetail, TaskStatusResponse
 from contracts.events import SummarizationRequested
 from contracts.status import TERMINAL, TaskStatus
 from contracts.types import Kind
+from shared import keys
 
 TRANSITION_LUA = resources.files("shared").joinpath("lua/transition.lua").read_text()
-
-
-def status_key(prefix: str, task_id: str) -> str:
-    return f"{prefix}{task_id}"
 
 
 def iso(ts: float | None = None) -> str:
@@ -68,16 +65,18 @@ async def record_pending(
     client: aioredis.Redis, prefix: str, ttl: int, event: SummarizationRequested, trace_id: str = ""
 ) -> None:
     """Create the task's record as PENDING; fields already present are left alone."""
-    key = status_key(prefix, event.task_id)
+    key = keys.status(prefix, event.task_id)
+    fields = pending_fields(event, trace_id)
     async with client.pipeline(transaction=True) as pipe:
-        for name, value in pending_fields(event, trace_id).items():
+        for name, value in fields.items():
             pipe.hsetnx(key, name, value)
         pipe.expire(key, ttl)
+        pipe.zadd(keys.active(prefix), {event.task_id: float(fields["ts"])}, nx=True)
         await pipe.execute()
 
 
 async def read_record(client: aioredis.Redis, prefix: str, task_id: str) -> dict[str, str] | None:
-    record: dict[str, str] = await client.hgetall(status_key(prefix, task_id))  # type: ignore[assignment]
+    record: dict[str, str] = await client.hgetall(keys.status(prefix, task_id))  # type: ignore[assignment]
     return record or None
 
 
@@ -92,6 +91,7 @@ class Transition:
     outcome_stream: str = ""
     outcome_envelope: bytes = b""
     may_create: bool = False
+    dead_letter: Mapping[str, str] | None = None
 
     @property
     def terminal(self) -> bool:
@@ -101,22 +101,49 @@ class Transition:
 class TransitionWriter:
     """Applies transitions with the Lua script (one round trip, atomic)."""
 
-    def __init__(self, client: redis.Redis, prefix: str, ttl: int, stream_maxlen: int) -> None:
+    def __init__(
+        self, client: redis.Redis, prefix: str, ttl: int, stream_maxlen: int, tasks_dlq: str
+    ) -> None:
         self._client = client
         self._prefix = prefix
         self._ttl = ttl
         self._maxlen = stream_maxlen
+        self._tasks_dlq = tasks_dlq
         self._script = client.register_script(TRANSITION_LUA)
 
     def read(self, task_id: str) -> dict[str, str]:
         record: dict[bytes | str, bytes | str] = self._client.hgetall(
-            status_key(self._prefix, task_id)
+            keys.status(self._prefix, task_id)
         )
         return {_s(k): _s(v) for k, v in record.items()}
 
+    def record_error(self, task_id: str, attempt: int, entry: Mapping[str, str]) -> None:
+        """Note why ``attempt`` failed (one entry per attempt: duplicates overwrite)."""
+        key = keys.errors(self._prefix, task_id)
+        pipe = self._client.pipeline(transaction=False)
+        pipe.hset(key, str(attempt), orjson.dumps({"attempt": str(attempt), **entry}))
+        pipe.expire(key, self._ttl)
+        pipe.execute()
+
+    def error_chain(self, task_id: str) -> list[dict[str, str]]:
+        """The failures of a task's attempts, first attempt first."""
+        raw: dict[bytes, bytes] = self._client.hgetall(keys.errors(self._prefix, task_id))  # type: ignore[assignment]
+        return [orjson.loads(raw[k]) for k in sorted(raw, key=int)]
+
+    def stale_active(self, older_than: float, limit: int) -> list[str]:
+        """Ids of non-terminal tasks created before ``older_than`` (epoch seconds)."""
+        ids: list[bytes | str] = self._client.zrangebyscore(  # type: ignore[assignment]
+            keys.active(self._prefix), 0, older_than, start=0, num=limit
+        )
+        return [_s(i) for i in ids]
+
+    def forget_active(self, task_id: str) -> None:
+        self._client.zrem(keys.active(self._prefix), task_id)
+
     def apply(self, transition: Transition) -> int:
         """0 ignored (stale or already terminal), 1 applied, 2 applied and published."""
-        key = status_key(self._prefix, transition.task_id)
+        key = keys.status(self._prefix, transition.task_id)
+        dead_letter = orjson.dumps(transition.dead_letter) if transition.dead_letter else b""
         args: list[Any] = [
             transition.status.value,
             repr(transition.timestamp),
@@ -125,11 +152,14 @@ class TransitionWriter:
             transition.outcome_envelope,
             self._maxlen,
             "1" if transition.may_create else "0",
+            dead_letter,
+            transition.task_id,
         ]
         for name, value in transition.fields.items():
             args.extend((name, value))
-        stream = transition.outcome_stream or key
-        result: int = self._script(keys=[key, stream], args=args)
+        stream = transition.outcome_stream or self._tasks_dlq
+        active = keys.active(self._prefix)
+        result: int = self._script(keys=[key, stream, self._tasks_dlq, active], args=args)
         return int(result)
 
 

@@ -16,11 +16,16 @@ async def serve(settings: DispatcherSettings) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     await service.start()
-    watchdog = asyncio.create_task(service.watch_group())
+    loops = [
+        asyncio.create_task(service.watch_group()),
+        asyncio.create_task(service.reclaimer.run()),
+    ]
     await stop.wait()
-    watchdog.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await watchdog
+    for loop_task in loops:
+        loop_task.cancel()
+    for loop_task in loops:
+        with contextlib.suppress(asyncio.CancelledError):
+            await loop_task
     await service.stop()
 
 

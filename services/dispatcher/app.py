@@ -18,6 +18,7 @@ from faststream.redis.message import RedisStreamMessage
 from redis.exceptions import ResponseError
 
 from services.dispatcher.dispatch import Dispatcher
+from services.dispatcher.reclaim import Reclaimer
 from services.dispatcher.sender import CelerySender
 from services.dispatcher.settings import DispatcherSettings
 from shared.celery_app import make_celery
@@ -55,6 +56,8 @@ class DispatcherService:
             settings, self.redis, CelerySender(make_celery(settings), settings.queues)
         )
         self.groups_recreated = 0
+        self.raw_redis = async_redis(settings.redis_url, decode=False)
+        self.reclaimer = Reclaimer(settings, self.raw_redis, self.dispatcher)
         self.subscriber = self.broker.subscriber(
             stream=StreamSub(
                 settings.stream_requested,
@@ -106,4 +109,5 @@ class DispatcherService:
     async def stop(self) -> None:
         await self.broker.stop()
         await self.redis.aclose()
+        await self.raw_redis.aclose()
         log.info("dispatcher_stopped")

@@ -11,6 +11,7 @@ import redis.asyncio as aioredis
 from contracts.events import SummarizationRequested
 from services.dispatcher.parsing import InvalidEvent, parse_request
 from services.dispatcher.settings import DispatcherSettings
+from shared import keys
 from shared.dead_letters import dead_letter
 from shared.logging import get_logger
 from shared.status_view import record_pending
@@ -43,13 +44,13 @@ class Dispatcher:
             await self._dead_letter(exc, body, entry_id)
             return Outcome.DEAD_LETTERED
         trace_headers = _trace_headers(body, headers)
-        dedupe_key = f"{self.settings.key_prefix}dispatched:{event.task_id}"
+        dedupe_key = keys.dispatched(self.settings.key_prefix, event.task_id)
         if await self.redis.exists(dedupe_key):
             log.info("duplicate_request_skipped", task_id=event.task_id, entry_id=entry_id)
             return Outcome.DUPLICATE
         await record_pending(
             self.redis,
-            self.settings.status_key_prefix,
+            self.settings.key_prefix,
             self.settings.status_ttl_seconds,
             event,
         )

@@ -13,8 +13,14 @@ def _default_consumer() -> str:
 
 
 class DispatcherSettings(CommonSettings):
-    consumer_group: str = "summarization-dispatcher"
     consumer_name: str = Field(default_factory=_default_consumer)
     dedupe_ttl_seconds: int = Field(default=24 * 3600, ge=60, description="Sent-task memory.")
     group_check_interval: float = Field(default=2.0, gt=0, description="Seconds.")
     max_event_bytes: int = Field(default=1_000_000, ge=1024, description="Larger goes to DLQ.")
+    reclaim_idle: float = Field(
+        default=30.0, gt=0, description="Seconds an entry stays pending before it is reclaimed."
+    )
+    reclaim_interval: float = Field(default=5.0, gt=0, description="Seconds between passes.")
+    max_deliveries: int = Field(
+        default=5, ge=1, description="Deliveries before an entry is dead-lettered."
+    )

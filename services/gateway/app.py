@@ -8,6 +8,8 @@ from fastapi import FastAPI
 from faststream.redis import RedisBroker
 
 from services.gateway.deps import Gateway
+from services.gateway.idempotency import IdempotencyKeys
+from services.gateway.limits import Backlog, BodySizeLimit
 from services.gateway.routes import health, sessions, summarization
 from services.gateway.settings import GatewaySettings
 from shared.envelope import JSONMessageFormat
@@ -29,7 +31,16 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             logger=logging.getLogger("faststream"),
         )
         await broker.connect()
-        app.state.gateway = Gateway(settings=settings, redis=redis, broker=broker, db=db)
+        app.state.gateway = Gateway(
+            settings=settings,
+            redis=redis,
+            broker=broker,
+            db=db,
+            idempotency=IdempotencyKeys(
+                redis, settings.key_prefix, settings.idempotency_ttl_seconds
+            ),
+            backlog=Backlog(redis, settings.stream_requested, settings.consumer_group),
+        )
         try:
             yield
         finally:
@@ -43,6 +54,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         description="Queue summaries of interview sessions and candidate profiles.",
         lifespan=lifespan,
     )
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.include_router(summarization.router)
     app.include_router(sessions.router)
     app.include_router(health.router)

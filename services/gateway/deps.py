@@ -7,6 +7,8 @@ import redis.asyncio as aioredis
 from fastapi import Depends, Request
 from faststream.redis import RedisBroker
 
+from services.gateway.idempotency import IdempotencyKeys
+from services.gateway.limits import Backlog
 from services.gateway.settings import GatewaySettings
 from shared.store import Database
 
@@ -17,6 +19,8 @@ class Gateway:
     redis: aioredis.Redis
     broker: RedisBroker
     db: Database
+    idempotency: IdempotencyKeys
+    backlog: Backlog
 
 
 def get_gateway(request: Request) -> Gateway:

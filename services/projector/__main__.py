@@ -1,11 +1,18 @@
-"""``summarization-projector`` / ``python -m services.projector``."""
+"""``summarization-projector`` / ``python -m services.projector``.
+
+Three loops share one projector: Celery's task events (main thread), the worker's
+durable lifecycle stream, and the reconciler.
+"""
 
 import signal
 import sys
+import threading
 from types import FrameType
 
+from services.projector.lifecycle import LifecycleConsumer
 from services.projector.projector import Projector
 from services.projector.receiver import consume_events
+from services.projector.reconciler import Reconciler
 from services.projector.results import ResultReader
 from services.projector.settings import ProjectorSettings
 from shared.celery_app import make_celery
@@ -26,11 +33,17 @@ def main() -> None:
     app = make_celery(settings)
     writer = TransitionWriter(
         sync_redis(settings.redis_url, decode=False),
-        settings.status_key_prefix,
+        settings.key_prefix,
         settings.status_ttl_seconds,
         settings.stream_maxlen,
+        settings.stream_tasks_dlq,
     )
-    projector = Projector(settings, writer, ResultReader(app))
+    results = ResultReader(app)
+    projector = Projector(settings, writer, results)
+    lifecycle = LifecycleConsumer(settings, sync_redis(settings.redis_url), projector)
+    reconciler = Reconciler(settings, writer, results, projector)
+    threading.Thread(target=lifecycle.run, name="lifecycle", daemon=True).start()
+    threading.Thread(target=reconciler.run, name="reconciler", daemon=True).start()
     consume_events(app, projector, settings.reconnect_max_delay)
 
 

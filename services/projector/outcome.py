@@ -7,6 +7,7 @@ import orjson
 
 from contracts.events import SummarizationCompleted, SummarizationFailed, TaskError
 from contracts.status import TaskStatus
+from shared.dead_letters import dead_letter
 from shared.envelope import encode_envelope
 
 PERMANENT_MODULE = "shared.errors"
@@ -69,3 +70,51 @@ def envelope(
 
 def summary_json(summary: Any) -> str:
     return orjson.dumps(summary).decode()
+
+
+TIMEOUTS = frozenset({"TaskTimedOut", "TimeLimitExceeded"})
+
+
+def needs_dead_letter(error: TaskError) -> bool:
+    """Retries exhausted on a transient error, or a time limit: worth a redrive.
+
+    Permanent input errors (missing session, invalid input) are answered by the failure
+    event alone: redriving them unchanged cannot succeed.
+    """
+    return error.retryable or error.type in TIMEOUTS
+
+
+def original_request(record: Mapping[str, str], meta: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The ``summarization.requested`` event as it reached the worker (for redrive)."""
+    kwargs = (meta or {}).get("kwargs") or {}
+    event = {
+        "task_id": record["task_id"],
+        "kind": record.get("kind") or "session",
+        "candidate_id": record.get("candidate_id") or kwargs.get("candidate_id"),
+        "session_id": record.get("session_id") or kwargs.get("session_id"),
+        "mode": record.get("mode") or kwargs.get("mode"),
+        "idempotency_key": record.get("idempotency_key"),
+        "transcript": kwargs.get("transcript"),
+    }
+    return {k: v for k, v in event.items() if v}
+
+
+def task_dead_letter(
+    record: Mapping[str, str],
+    error: TaskError,
+    chain: list[dict[str, str]],
+    meta: Mapping[str, Any] | None,
+) -> dict[str, str]:
+    why = "time limit exceeded" if error.type in TIMEOUTS else "retries exhausted"
+    return dead_letter(
+        reason=f"{why}: {error.type}: {error.message}",
+        payload=original_request(record, meta),
+        source=str((meta or {}).get("queue") or "celery"),
+        service="projector",
+        errors=chain,
+        extra={
+            "task_id": record["task_id"],
+            "attempts": record.get("attempts") or "1",
+            "trace_id": record.get("trace_id", ""),
+        },
+    )

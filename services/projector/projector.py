@@ -4,8 +4,16 @@ from typing import Any
 
 import structlog
 
+from contracts.events import TaskError
 from contracts.status import TaskStatus
-from services.projector.outcome import envelope, outcome_event, summary_json, task_error
+from services.projector.outcome import (
+    envelope,
+    needs_dead_letter,
+    outcome_event,
+    summary_json,
+    task_dead_letter,
+    task_error,
+)
 from services.projector.projection import Event, Step, step_for
 from services.projector.results import ResultReader
 from services.projector.settings import ProjectorSettings
@@ -45,6 +53,9 @@ class Projector:
         )
         if transition is None:
             return 0
+        if step.status is TaskStatus.RETRY:
+            attempt = int(self._writer.read(task_id).get("attempts") or 1)
+            self._writer.record_error(task_id, attempt, _chain_entry(event, step))
         result = self._writer.apply(transition)
         log.debug("task_event", type=event.get("type"), outcome=APPLIED_NAMES[result])
         if result == 2:
@@ -67,12 +78,17 @@ class Projector:
         else:
             error = task_error(None, fields.get("error", "TaskRevoked"))
             error = error.model_copy(update={"type": "TaskRevoked", "message": fields["error"]})
+        dead = None
         if error is not None:
             fields.update(
                 error=error.message,
                 error_type=error.type,
                 retryable="1" if error.retryable else "0",
             )
+            if step.status is TaskStatus.FAILURE and needs_dead_letter(error):
+                last = {"attempt": record.get("attempts", "1"), **_chain_entry(event, step, error)}
+                chain = [*self._writer.error_chain(task_id), last]
+                dead = task_dead_letter({**record, **fields}, error, chain, meta)
         outcome = outcome_event(
             {**record, **fields}, step.status, fields["finished_at"], summary, error
         )
@@ -88,4 +104,15 @@ class Projector:
             fields,
             outcome_stream=stream,
             outcome_envelope=envelope(outcome, {}),
+            dead_letter=dead,
         )
+
+
+def _chain_entry(event: Event, step: Step, error: TaskError | None = None) -> dict[str, str]:
+    """One link of a task's failure chain."""
+    return {
+        "at": step.fields.get("updated_at", ""),
+        "status": step.status.value,
+        "error": f"{error.type}: {error.message}" if error else str(event.get("exception", "")),
+        "worker": str(event.get("hostname", "")),
+    }

@@ -5,6 +5,7 @@ from typing import Any
 from celery import Celery, signals
 
 from services.worker.context import ContextHolder
+from services.worker.lifecycle import LifecycleStream, connect_lifecycle
 from services.worker.settings import WorkerSettings
 from services.worker.tasks import register_tasks
 from shared.celery_app import make_celery
@@ -25,6 +26,7 @@ def create_worker_app(settings: WorkerSettings) -> Celery:
         worker_cancel_long_running_tasks_on_connection_loss=True,
     )
     register_tasks(app, ContextHolder(settings))
+    connect_lifecycle(app, LifecycleStream(settings))
 
     @signals.setup_logging.connect(weak=False)
     def _logging(**_: Any) -> None:

@@ -1,17 +1,20 @@
 -- Apply one lifecycle transition to a task's status record, atomically.
 --
--- KEYS[1]  the task's status hash
--- KEYS[2]  the outcome stream (summarization.completed / .failed), used on terminal moves
--- ARGV[1]  new public status           ARGV[2] event timestamp (epoch seconds, float)
--- ARGV[3]  1 when the status is terminal ARGV[4] record TTL in seconds
--- ARGV[5]  outcome envelope ("" = publish nothing)  ARGV[6] outcome stream MAXLEN (approx.)
--- ARGV[7]  1 when the event may create a missing record (it names one of our tasks)
--- ARGV[8..] field, value pairs to set on the record
+-- KEYS[1] the task's status hash        KEYS[2] the outcome stream (completed / failed)
+-- KEYS[3] the tasks dead-letter stream  KEYS[4] the index of active (non-terminal) tasks
+-- ARGV[1] new public status             ARGV[2] event timestamp (epoch seconds, float)
+-- ARGV[3] 1 when the status is terminal ARGV[4] record TTL in seconds
+-- ARGV[5] outcome envelope ("" = publish nothing)
+-- ARGV[6] MAXLEN (approximate) of the streams written here
+-- ARGV[7] 1 when the event may create a missing record (it names one of our tasks)
+-- ARGV[8] dead-letter entry as a JSON object of strings ("" = none)
+-- ARGV[9] the task id                  ARGV[10..] field, value pairs to set on the record
 --
 -- Rules (order-tolerant projection, as celery.events.state does it):
 --   * a terminal record never changes again (a late STARTED never overwrites SUCCESS);
 --   * a non-terminal event older than the record's last event is ignored;
---   * the terminal transition and its outcome event are written together, once.
+--   * the terminal transition, its outcome event and its dead letter are written
+--     together, once, however many times the terminal event arrives.
 -- Returns 0 ignored, 1 applied, 2 applied and the outcome event published.
 
 local cur = redis.call('HMGET', KEYS[1], 'terminal', 'ts')
@@ -28,13 +31,25 @@ if (not terminal) and cur[2] and ts < tonumber(cur[2]) then
 end
 
 local fields = {'status', ARGV[1], 'ts', ARGV[2], 'terminal', ARGV[3]}
-for i = 8, #ARGV do
+for i = 10, #ARGV do
   fields[#fields + 1] = ARGV[i]
 end
 redis.call('HSET', KEYS[1], unpack(fields))
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[4]))
 
-if terminal and ARGV[5] ~= '' then
+if not terminal then
+  return 1
+end
+redis.call('ZREM', KEYS[4], ARGV[9])
+if ARGV[8] ~= '' then
+  local entry = {}
+  for name, value in pairs(cjson.decode(ARGV[8])) do
+    entry[#entry + 1] = name
+    entry[#entry + 1] = value
+  end
+  redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[6], '*', unpack(entry))
+end
+if ARGV[5] ~= '' then
   redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[6], '*', '__data__', ARGV[5])
   return 2
 end

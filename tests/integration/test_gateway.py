@@ -119,3 +119,65 @@ def test_readiness_fails_when_redis_is_unreachable(
         ready = c.get("/readyz")
     assert ready.status_code == 503
     assert ready.json()["checks"]["redis"].startswith("error")
+
+
+SESSION = {"session_id": "s1", "candidate_id": "c1"}
+
+
+def test_same_idempotency_key_is_the_same_task_and_enqueues_once(
+    client: TestClient, r: redis.Redis, env: dict[str, str]
+) -> None:
+    path = "/summarization/summarize-session"
+    first = client.post(path, json=SESSION, headers={"Idempotency-Key": "k1"})
+    again = client.post(path, json=SESSION, headers={"Idempotency-Key": "k1"})
+    assert first.status_code == again.status_code == 202
+    assert first.json()["task_id"] == again.json()["task_id"]
+    assert r.xlen(env["STREAM_REQUESTED"]) == 1
+    other_caller = client.post(
+        path, json=SESSION, headers={"Idempotency-Key": "k1", "X-Caller-Id": "billing"}
+    )
+    assert other_caller.json()["task_id"] != first.json()["task_id"]
+    conflict = client.post(
+        path, json={**SESSION, "mode": "INTERVIEW"}, headers={"Idempotency-Key": "k1"}
+    )
+    assert conflict.status_code == 409
+    assert "different request body" in conflict.json()["detail"]
+    assert r.xlen(env["STREAM_REQUESTED"]) == 2
+
+
+def test_oversized_bodies_are_413_before_parsing(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MAX_BODY_BYTES", "2048")
+    with TestClient(create_app(GatewaySettings())) as c:
+        big = {"candidate_id": "c", "turns": [{"role": "candidate", "text": "x" * 5000}]}
+        response = c.post("/sessions", json=big)
+        assert response.status_code == 413
+        assert response.json()["detail"] == "request body too large (limit 2048 bytes)"
+        chunked = c.post(
+            "/sessions",
+            content=iter([b'{"candidate_id": "c", "turns": [', b" " * 4096, b"]}"]),
+            headers={"content-type": "application/json"},
+        )
+        assert chunked.status_code == 413
+
+
+def test_full_backlog_is_503_with_retry_after(
+    env: dict[str, str], r: redis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MAX_BACKLOG", "3")
+    stream = env["STREAM_REQUESTED"]
+    r.xgroup_create(stream, env["CONSUMER_GROUP"], id="0", mkstream=True)
+    with TestClient(create_app(GatewaySettings())) as c:
+        for _ in range(3):
+            assert (
+                c.post("/summarization/summarize-profile", json={"candidate_id": "c"}).status_code
+                == 202
+            )
+        import time
+
+        time.sleep(1.1)  # the backlog figure is cached for a second
+        refused = c.post("/summarization/summarize-profile", json={"candidate_id": "c"})
+    assert refused.status_code == 503
+    assert refused.headers["Retry-After"] == "5"
+    assert r.xlen(stream) == 3

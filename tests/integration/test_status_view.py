@@ -20,7 +20,7 @@ def client(redis_url: str, stack_env: dict[str, str]) -> Iterator[redis.Redis]:
 
 @pytest.fixture
 def writer(client: redis.Redis, namespace: str) -> TransitionWriter:
-    return TransitionWriter(client, f"{namespace}:task:", 3600, 1000)
+    return TransitionWriter(client, f"{namespace}:", 3600, 1000, f"{namespace}.tasks.dlq")
 
 
 def step(status: TaskStatus, ts: float, stream: str = "", **fields: str) -> Transition:
@@ -68,7 +68,7 @@ async def test_pending_record_keeps_fields_already_there(
     redis_url: str, stack_env: dict[str, str], namespace: str, writer: TransitionWriter
 ) -> None:
     client = async_redis(redis_url)
-    prefix = f"{namespace}:task:"
+    prefix = f"{namespace}:"
     event = SummarizationRequested(task_id="t1", kind="session", candidate_id="c1", session_id="s1")
     await record_pending(client, prefix, 60, event)
     writer.apply(step(TaskStatus.STARTED, 9e9))
@@ -77,5 +77,41 @@ async def test_pending_record_keeps_fields_already_there(
     assert record is not None
     assert record["status"] == "STARTED"
     assert record["session_id"] == "s1"
-    assert 0 < await client.ttl(f"{prefix}t1") <= 3600
+    assert 0 < await client.ttl(f"{prefix}task:t1") <= 3600
     await client.aclose()
+
+
+def test_terminal_failure_writes_one_dead_letter_and_leaves_the_active_index(
+    writer: TransitionWriter, client: redis.Redis, namespace: str
+) -> None:
+    client.zadd(f"{namespace}:active", {"t1": 1.0})
+    dead = {"reason": "retries exhausted: OperationalError: db down", "task_id": "t1"}
+    failure = Transition(
+        "t1", TaskStatus.FAILURE, 2.0, {}, f"{namespace}.failed", b"{}", True, dead
+    )
+    assert writer.apply(failure) == 2
+    assert writer.apply(failure) == 0
+    [(_, entry)] = client.xrange(f"{namespace}.tasks.dlq")
+    assert entry[b"reason"] == dead["reason"].encode()
+    assert client.zscore(f"{namespace}:active", "t1") is None
+
+
+def test_error_chain_keeps_one_entry_per_attempt(writer: TransitionWriter) -> None:
+    writer.record_error("t1", 2, {"error": "second"})
+    writer.record_error("t1", 1, {"error": "first"})
+    writer.record_error("t1", 2, {"error": "second, reported twice"})
+    assert [e["error"] for e in writer.error_chain("t1")] == ["first", "second, reported twice"]
+
+
+def test_trim_keeps_what_a_group_still_owes(client: redis.Redis, namespace: str) -> None:
+    from shared.streams import TRIM_LUA
+
+    stream = f"{namespace}.trim"
+    ids = [client.xadd(stream, {"n": str(i)}, id=f"{1000 + i}-0") for i in range(10)]
+    client.xgroup_create(stream, "g", id="0")
+    client.xreadgroup("g", "c", {stream: ">"}, count=6)  # reads 0..5
+    client.xack(stream, "g", *ids[:3])  # 3..5 still pending, 6..9 unread
+    trim = client.register_script(TRIM_LUA)
+    assert trim(keys=[stream], args=["999999-0"]) == 3, "only acknowledged entries go"
+    assert client.xrange(stream)[0][0] == ids[3]
+    assert trim(keys=[stream], args=["1001-0"]) == 0, "younger than the age cut-off"

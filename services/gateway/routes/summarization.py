@@ -1,8 +1,8 @@
 """The integration guide's API: queue summaries, read task status."""
 
-from uuid import uuid4
+from typing import Annotated
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Header, HTTPException, status
 from fastapi.responses import JSONResponse
 
 from contracts.api import (
@@ -11,46 +11,91 @@ from contracts.api import (
     TaskAccepted,
     TaskStatusResponse,
 )
-from contracts.events import SummarizationRequested
 from contracts.types import Kind
-from services.gateway.accept import accept
+from services.gateway.accept import Overloaded, submit
 from services.gateway.deps import GatewayDep
+from services.gateway.idempotency import IdempotencyConflict
 from shared.status_view import read_record, to_response
 
 router = APIRouter(prefix="/summarization", tags=["summarization"])
 
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=200,
+        description="Same key (per caller) within 24 h: same task, nothing enqueued twice.",
+    ),
+]
+Caller = Annotated[
+    str,
+    Header(
+        alias="X-Caller-Id",
+        max_length=200,
+        description="Who is calling: Idempotency-Key values are scoped per caller.",
+    ),
+]
+
+ACCEPT_RESPONSES: dict[int | str, dict[str, object]] = {
+    409: {"description": "Idempotency-Key reused with a different body"},
+    413: {"description": "Body over MAX_BODY_BYTES"},
+    503: {"description": "Backlog over MAX_BACKLOG; retry after Retry-After seconds"},
+}
+
+
+async def _accept(
+    gateway: GatewayDep, fields: dict[str, object], key: str | None, caller: str, route: str
+) -> str:
+    try:
+        return await submit(gateway, fields, key, caller, route)
+    except IdempotencyConflict as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
+    except Overloaded:
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            "too many requests waiting to be dispatched; retry later",
+            headers={"Retry-After": str(gateway.settings.retry_after_seconds)},
+        ) from None
+
 
 @router.post(
-    "/summarize-session", status_code=status.HTTP_202_ACCEPTED, response_model=TaskAccepted
+    "/summarize-session",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=TaskAccepted,
+    responses=ACCEPT_RESPONSES,
 )
-async def summarize_session(body: SummarizeSessionRequest, gateway: GatewayDep) -> TaskAccepted:
+async def summarize_session(
+    body: SummarizeSessionRequest,
+    gateway: GatewayDep,
+    idempotency_key: IdempotencyKey = None,
+    caller: Caller = "anonymous",
+) -> TaskAccepted:
     """Queue a session summary. Poll the task id at /summarization/task-status."""
-    event = SummarizationRequested(
-        task_id=str(uuid4()),
-        kind=Kind.SESSION,
-        session_id=body.session_id,
-        candidate_id=body.candidate_id,
-        mode=body.mode,
-    )
-    await accept(gateway, event)
+    fields = {"kind": Kind.SESSION, **body.model_dump()}
+    task_id = await _accept(gateway, fields, idempotency_key, caller, "session")
     return TaskAccepted(
-        task_id=event.task_id,
-        message=f"Session summarization task queued. Task ID: {event.task_id}",
+        task_id=task_id, message=f"Session summarization task queued. Task ID: {task_id}"
     )
 
 
 @router.post(
-    "/summarize-profile", status_code=status.HTTP_202_ACCEPTED, response_model=TaskAccepted
+    "/summarize-profile",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=TaskAccepted,
+    responses=ACCEPT_RESPONSES,
 )
-async def summarize_profile(body: SummarizeProfileRequest, gateway: GatewayDep) -> TaskAccepted:
+async def summarize_profile(
+    body: SummarizeProfileRequest,
+    gateway: GatewayDep,
+    idempotency_key: IdempotencyKey = None,
+    caller: Caller = "anonymous",
+) -> TaskAccepted:
     """Queue a profile summary over all of a candidate's sessions."""
-    event = SummarizationRequested(
-        task_id=str(uuid4()), kind=Kind.PROFILE, candidate_id=body.candidate_id
-    )
-    await accept(gateway, event)
+    fields = {"kind": Kind.PROFILE, **body.model_dump()}
+    task_id = await _accept(gateway, fields, idempotency_key, caller, "profile")
     return TaskAccepted(
-        task_id=event.task_id,
-        message=f"Profile summarization task queued. Task ID: {event.task_id}",
+        task_id=task_id, message=f"Profile summarization task queued. Task ID: {task_id}"
     )
 
 
@@ -61,7 +106,7 @@ async def summarize_profile(body: SummarizeProfileRequest, gateway: GatewayDep) 
 )
 async def task_status(task_id: str, gateway: GatewayDep) -> TaskStatusResponse | JSONResponse:
     """Status of a task; 404 with status UNKNOWN for an id never seen (or expired)."""
-    record = await read_record(gateway.redis, gateway.settings.status_key_prefix, task_id)
+    record = await read_record(gateway.redis, gateway.settings.key_prefix, task_id)
     response = to_response(task_id, record)
     if record is None:
         return JSONResponse(status_code=404, content=response.model_dump(mode="json"))

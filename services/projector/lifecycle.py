@@ -1,0 +1,107 @@
+"""Read the worker's durable lifecycle stream in a consumer group.
+
+Several projector replicas share the group; entries a dead replica left pending are
+claimed (XAUTOCLAIM) after ``LIFECYCLE_CLAIM_IDLE`` seconds, and entries older than
+``STREAM_RETENTION_SECONDS`` that every group has finished are trimmed. An entry is acknowledged
+after the projector applied it (applying twice is harmless: the view is idempotent).
+"""
+
+import threading
+import time
+from typing import Any
+
+import redis
+
+from services.projector.projector import Projector
+from services.projector.settings import ProjectorSettings
+from shared.logging import get_logger
+from shared.streams import TRIM_LUA, age_cutoff_id
+
+log = get_logger(__name__)
+
+NUMERIC = {"timestamp": float, "retries": int}
+
+
+def as_event(fields: dict[str, str]) -> dict[str, Any]:
+    """A lifecycle entry in the shape of a Celery task event."""
+    event: dict[str, Any] = dict(fields)
+    for name, convert in NUMERIC.items():
+        if name in event:
+            event[name] = convert(event[name])
+    return event
+
+
+class LifecycleConsumer:
+    def __init__(
+        self, settings: ProjectorSettings, client: redis.Redis, projector: Projector
+    ) -> None:
+        self._s = settings
+        self._redis = client
+        self._projector = projector
+        self._trim = client.register_script(TRIM_LUA)
+        self.stopped = threading.Event()
+
+    def ensure_group(self) -> None:
+        try:
+            self._redis.xgroup_create(
+                self._s.stream_lifecycle, self._s.projector_group, id="0", mkstream=True
+            )
+        except redis.ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+
+    def run(self) -> None:
+        delay = 0.1
+        last_claim = 0.0
+        while not self.stopped.is_set():
+            try:
+                self.ensure_group()
+                if time.monotonic() - last_claim > self._s.lifecycle_claim_idle / 2:
+                    self._claim()
+                    cutoff = age_cutoff_id(self._s.stream_retention_seconds)
+                    self._trim(keys=[self._s.stream_lifecycle], args=[cutoff])
+                    last_claim = time.monotonic()
+                self._read()
+                delay = 0.1
+            except redis.RedisError as exc:
+                log.warning("lifecycle_read_failed", error=str(exc), retry_in=delay)
+                time.sleep(delay)
+                delay = min(self._s.reconnect_max_delay, delay * 2)
+
+    def _read(self) -> None:
+        response: Any = self._redis.xreadgroup(
+            self._s.projector_group,
+            self._s.projector_consumer,
+            {self._s.stream_lifecycle: ">"},
+            count=200,
+            block=1000,
+        )
+        for _, entries in response or []:
+            self._apply(entries)
+
+    def _claim(self) -> None:
+        claimed: Any = self._redis.xautoclaim(
+            self._s.stream_lifecycle,
+            self._s.projector_group,
+            self._s.projector_consumer,
+            min_idle_time=int(self._s.lifecycle_claim_idle * 1000),
+            count=500,
+        )
+        entries = claimed[1]
+        if entries:
+            log.info("lifecycle_entries_claimed", count=len(entries))
+            self._apply(entries)
+
+    def _apply(self, entries: list[tuple[str, dict[str, str]]]) -> None:
+        done = []
+        for entry_id, fields in entries:
+            if fields:
+                try:
+                    self._projector.on_event(as_event(fields))
+                except redis.RedisError:
+                    raise
+                except Exception:
+                    log.exception("lifecycle_entry_failed", entry_id=entry_id)
+            done.append(entry_id)
+        if done:
+            self._redis.xack(self._s.stream_lifecycle, self._s.projector_group, *done)

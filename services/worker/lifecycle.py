@@ -1,0 +1,92 @@
+"""A durable copy of the task lifecycle: the worker appends it to a Redis stream.
+
+Celery's task events travel over Redis pub/sub, so whatever is sent while no projector
+listens is lost (celery/celery#5317). The worker therefore also XADDs each step of its
+tasks to ``STREAM_LIFECYCLE`` in the same shape as Celery's events; the projector reads
+that stream in a consumer group and applies both sources through the same, idempotent
+path. A failed XADD is logged, not raised: the Celery event still goes out, and the
+projector's reconciler repairs whatever both missed.
+"""
+
+import os
+import socket
+import time
+from typing import Any
+
+import redis
+from celery import Celery, signals
+
+from contracts.streams import TaskNames
+from shared.logging import get_logger
+from shared.redis_client import sync_redis
+from shared.settings import CommonSettings
+
+log = get_logger(__name__)
+
+OUR_TASKS = frozenset({TaskNames.SESSION, TaskNames.PROFILE})
+
+
+class LifecycleStream:
+    def __init__(self, settings: CommonSettings) -> None:
+        self._url = settings.redis_url
+        self._stream = settings.stream_lifecycle
+        self._hostname = f"{socket.gethostname()}:{os.getpid()}"
+        self._client: redis.Redis | None = None
+        self._pid = 0
+
+    def _redis(self) -> redis.Redis:
+        if self._client is None or self._pid != os.getpid():
+            self._client = sync_redis(self._url)
+            self._pid = os.getpid()
+        return self._client
+
+    def emit(self, event_type: str, task_id: str, **fields: Any) -> None:
+        entry = {
+            "type": event_type,
+            "uuid": task_id,
+            "timestamp": repr(time.time()),
+            "hostname": self._hostname,
+            **{k: str(v) for k, v in fields.items() if v is not None},
+        }
+        try:
+            self._redis().xadd(self._stream, entry)  # type: ignore[arg-type]
+        except redis.RedisError as exc:
+            log.warning("lifecycle_append_failed", task_id=task_id, error=str(exc))
+
+
+def connect_lifecycle(app: Celery, stream: LifecycleStream) -> None:
+    """Append received / started / retried / succeeded / failed / revoked of our tasks."""
+
+    def ours(name: object) -> bool:
+        return name in OUR_TASKS
+
+    @signals.task_received.connect(weak=False)
+    def received(request: Any = None, **_: Any) -> None:
+        if request is not None and ours(request.name):
+            retries = request.request_dict.get("retries", 0)
+            stream.emit("task-received", request.id, name=request.name, retries=retries)
+
+    @signals.task_prerun.connect(weak=False)
+    def started(task_id: str = "", task: Any = None, **_: Any) -> None:
+        if task is not None and ours(task.name):
+            stream.emit("task-started", task_id)
+
+    @signals.task_retry.connect(weak=False)
+    def retried(sender: Any = None, request: Any = None, reason: Any = None, **_: Any) -> None:
+        if sender is not None and ours(sender.name) and request is not None:
+            stream.emit("task-retried", request.id, exception=repr(reason))
+
+    @signals.task_success.connect(weak=False)
+    def succeeded(sender: Any = None, **_: Any) -> None:
+        if sender is not None and ours(sender.name):
+            stream.emit("task-succeeded", sender.request.id)
+
+    @signals.task_failure.connect(weak=False)
+    def failed(sender: Any = None, task_id: str = "", exception: Any = None, **_: Any) -> None:
+        if sender is not None and ours(sender.name):
+            stream.emit("task-failed", task_id, exception=repr(exception))
+
+    @signals.task_revoked.connect(weak=False)
+    def revoked(request: Any = None, expired: bool = False, **_: Any) -> None:
+        if request is not None and ours(request.name):
+            stream.emit("task-revoked", request.id, expired="1" if expired else "")
