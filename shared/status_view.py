@@ -207,3 +207,27 @@ def to_response(task_id: str, record: Mapping[str, str] | None) -> TaskStatusRes
             "summary": summary if status is TaskStatus.SUCCESS else None,
         }
     )
+
+
+def reset_for_redrive(client: redis.Redis, prefix: str, task_id: str, ttl: int) -> None:
+    """Make a finished task's record PENDING again so its redriven run can be projected."""
+    key = keys.status(prefix, task_id)
+    now = datetime.now(UTC)
+    pipe = client.pipeline(transaction=True)
+    pipe.hdel(key, "error", "error_type", "retryable", "summary", "started_at", "finished_at")
+    pipe.hset(
+        key,
+        mapping={
+            "task_id": task_id,
+            "status": TaskStatus.PENDING.value,
+            "state": "REDRIVEN",
+            "terminal": "0",
+            "ts": repr(now.timestamp()),
+            "updated_at": now.isoformat(),
+        },
+    )
+    pipe.hincrby(key, "redrives", 1)
+    pipe.expire(key, ttl)
+    pipe.zadd(keys.active(prefix), {task_id: now.timestamp()})
+    pipe.delete(keys.errors(prefix, task_id), keys.dispatched(prefix, task_id))
+    pipe.execute()

@@ -15,6 +15,13 @@ def main(argv: list[str] | None = None) -> int:
     demo = sub.add_parser("demo", help="load the demo sessions into a running gateway")
     demo.add_argument("--url", default="http://127.0.0.1:8000")
     sub.add_parser("export-schemas", help="write contracts/schemas/*.json")
+    redrive = sub.add_parser("redrive", help="list dead letters, or submit them again")
+    redrive.add_argument("action", choices=["list", "submit"])
+    redrive.add_argument("--dlq", choices=["requested", "tasks", "all"], default="all")
+    redrive.add_argument("--id", action="append", default=[], help="entry id (repeatable)")
+    redrive.add_argument("--match", help="entries whose reason or task id contains this")
+    redrive.add_argument("--all", action="store_true", help="every entry of --dlq")
+    redrive.add_argument("--dry-run", action="store_true", help="show, do not submit")
     args = parser.parse_args(argv)
 
     settings = CommonSettings()
@@ -23,6 +30,8 @@ def main(argv: list[str] | None = None) -> int:
         from services.cli.supervisor import run as run_all
 
         return run_all(demo=not args.no_demo)
+    if args.command == "redrive":
+        return _redrive(args, settings)
     if args.command == "demo":
         from services.cli.demo import load_demo
 
@@ -31,6 +40,32 @@ def main(argv: list[str] | None = None) -> int:
     from contracts.export import main as export
 
     return export([])
+
+
+def _redrive(args: argparse.Namespace, settings: CommonSettings) -> int:
+    import json
+
+    from services.cli.redrive import Redrive
+    from shared.celery_app import make_celery
+    from shared.redis_client import sync_redis
+
+    tool = Redrive(settings, sync_redis(settings.redis_url), make_celery(settings))
+    if args.action == "list":
+        for letter in tool.entries(args.dlq):
+            print(json.dumps(letter.as_dict()))
+        return 0
+    if not (args.id or args.match or args.all):
+        print("choose entries with --id, --match or --all", file=sys.stderr)
+        return 2
+    chosen = tool.select(args.dlq, args.id, args.match, args.all)
+    for letter in chosen:
+        print(
+            f"would redrive {letter.entry_id} ({letter.task_id})"
+            if args.dry_run
+            else tool.submit(letter)
+        )
+    print(f"{len(chosen)} entr{'y' if len(chosen) == 1 else 'ies'} selected", file=sys.stderr)
+    return 0
 
 
 if __name__ == "__main__":

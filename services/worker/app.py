@@ -7,12 +7,14 @@ from celery import Celery, signals
 from services.worker.context import ContextHolder
 from services.worker.lifecycle import LifecycleStream, connect_lifecycle
 from services.worker.settings import WorkerSettings
+from services.worker.summarizer.registry import build_summarizer
 from services.worker.tasks import register_tasks
 from shared.celery_app import make_celery
 from shared.logging import configure_logging
 
 
 def create_worker_app(settings: WorkerSettings) -> Celery:
+    build_summarizer(settings.summarizer_engine)  # an unknown engine fails at start-up
     app = make_celery(settings)
     app.conf.update(
         task_acks_late=True,

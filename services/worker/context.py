@@ -4,6 +4,7 @@ import os
 from dataclasses import dataclass
 
 from services.worker.settings import WorkerSettings
+from services.worker.simulation import SimulatedWork
 from services.worker.summarizer import Summarizer
 from services.worker.summarizer.registry import build_summarizer
 from shared.store import Database
@@ -28,10 +29,9 @@ class ContextHolder:
         if self._context is None or self._pid != os.getpid():
             db = Database(self.settings.database_url)
             db.create_schema()
-            self._context = WorkerContext(
-                settings=self.settings,
-                db=db,
-                summarizer=build_summarizer(self.settings.summarizer_engine),
-            )
+            summarizer = build_summarizer(self.settings.summarizer_engine)
+            if self.settings.summarizer_engine == "fake":
+                summarizer = SimulatedWork(summarizer, self.settings.fake_work_seconds)
+            self._context = WorkerContext(settings=self.settings, db=db, summarizer=summarizer)
             self._pid = os.getpid()
         return self._context

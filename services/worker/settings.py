@@ -9,6 +9,9 @@ from shared.settings import CommonSettings
 
 class WorkerSettings(CommonSettings):
     summarizer_engine: str = Field(default="extractive", description="extractive | fake")
+    fake_work_seconds: float = Field(
+        default=0.0, ge=0, description="With the fake engine: simulated work per session."
+    )
     worker_concurrency: int = Field(default=2, ge=1)
     worker_pool: Literal["prefork", "threads", "solo"] = "prefork"
     worker_queues: str = Field(default="", description="Comma-separated; default: both queues.")
@@ -17,7 +20,7 @@ class WorkerSettings(CommonSettings):
     retry_backoff_base: float = Field(default=60.0, ge=0, description="Seconds: base * 2**n.")
     retry_backoff_max: float = Field(default=3600.0, ge=0, description="Cap on one delay.")
     retry_jitter: float = Field(
-        default=0.0, ge=0, le=1, description="Up to this fraction of the delay added at random."
+        default=0.1, ge=0, le=1, description="Up to this fraction of the delay added at random."
     )
 
     def queue_list(self) -> list[str]:

@@ -1,0 +1,34 @@
+"""Simulated work time around an engine, for benchmarks and fault tests.
+
+``FAKE_WORK_SECONDS`` adds that much (interruptible) sleep to every session summary, so
+a fault test can kill a worker mid-task. A session whose first turn contains
+``[[work:<seconds>]]`` sleeps that long instead (a task that outlives the soft time
+limit). Active only when ``SUMMARIZER_ENGINE=fake``.
+"""
+
+import re
+import time
+from collections.abc import Sequence
+
+from contracts.summary import ProfileSummary, SessionSummary
+from services.worker.summarizer import SessionSource, SessionWithSummary, Summarizer
+
+_DIRECTIVE = re.compile(r"\[\[work:(\d+(?:\.\d+)?)\]\]")
+
+
+class SimulatedWork:
+    def __init__(self, engine: Summarizer, seconds: float) -> None:
+        self._engine = engine
+        self._seconds = seconds
+        self.name = engine.name
+        self.version = engine.version
+
+    def summarize_session(self, source: SessionSource) -> SessionSummary:
+        found = _DIRECTIVE.search(source.turns[0].text) if source.turns else None
+        time.sleep(float(found.group(1)) if found else self._seconds)
+        return self._engine.summarize_session(source)
+
+    def summarize_profile(
+        self, candidate_id: str, sessions: Sequence[SessionWithSummary]
+    ) -> ProfileSummary:
+        return self._engine.summarize_profile(candidate_id, sessions)
