@@ -8,6 +8,7 @@ Layout (``shared.keys.status``: ``KEY_PREFIX`` + ``task:`` + task id), strings:
     ts        epoch seconds of the last applied event (ordering key)
     terminal  "1" once SUCCESS / FAILURE / REVOKED
     attempts created_at started_at finished_at updated_at worker
+    projected_at  epoch seconds when the projector wrote the terminal status
     error error_type summary (the summary as JSON, on SUCCESS)
 
 Writers: the gateway and the dispatcher create the record (fields only set when absent);

@@ -1,5 +1,6 @@
 """Apply one Celery task event to the status view, publishing the outcome when terminal."""
 
+import time
 from typing import Any
 
 import structlog
@@ -68,6 +69,7 @@ class Projector:
             return None
         meta = self._results.meta(task_id)
         fields = dict(step.fields)
+        fields["projected_at"] = repr(time.time())
         summary: Any = None
         error = None
         if step.status is TaskStatus.SUCCESS:

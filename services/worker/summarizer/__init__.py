@@ -7,5 +7,13 @@ from services.worker.summarizer.base import (
     Summarizer,
     Turn,
 )
+from services.worker.summarizer.extractive import ExtractiveSummarizer
 
-__all__ = ["NothingToSummarize", "SessionSource", "SessionWithSummary", "Summarizer", "Turn"]
+__all__ = [
+    "ExtractiveSummarizer",
+    "NothingToSummarize",
+    "SessionSource",
+    "SessionWithSummary",
+    "Summarizer",
+    "Turn",
+]

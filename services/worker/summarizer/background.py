@@ -42,7 +42,11 @@ _COMMON_STEMS = frozenset(stem(w) for w in _COMMON.split()) - _VERY_COMMON_STEMS
 
 def specificity(token: str) -> float:
     """How specific a lower-cased token is: 0.2 everyday, 0.5 workplace-generic, else 1."""
-    key = stem(token)
+    return stem_specificity(stem(token))
+
+
+def stem_specificity(key: str) -> float:
+    """``specificity`` of a token already stemmed."""
     if key in _VERY_COMMON_STEMS:
         return 0.2
     if key in _COMMON_STEMS:

@@ -42,8 +42,10 @@ def key_phrases(texts: Iterable[tuple[str, float]], limit: int = 10) -> list[str
         for run, initial in _runs(text):
             _count(phrases, run, initial, weight)
     ranked = sorted(phrases.items(), key=lambda item: (-item[1].score, item[0]))
-    frequent = [(k, p) for k, p in ranked if p.count >= 2]
-    single = [(k, p) for k, p in ranked if p.count < 2 and len(k) == 1]
+    frequent: list[tuple[tuple[str, ...], _Phrase]] = [(k, p) for k, p in ranked if p.count >= 2]
+    single: list[tuple[tuple[str, ...], _Phrase]] = [
+        (k, p) for k, p in ranked if p.count < 2 and len(k) == 1
+    ]
     chosen = _distinct(frequent, limit)
     if len(chosen) < 3:
         chosen = _distinct(frequent + single, limit)

@@ -34,7 +34,8 @@ def tfidf(docs: Sequence[Sequence[str]], weight: Callable[[str], float]) -> Matr
     matrix = np.zeros((len(docs), len(vocab)))
     matrix[rows, cols] = np.array(tfs) * idf[cols]
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    return np.divide(matrix, norms, out=np.zeros_like(matrix), where=norms > 0)
+    normalized: Matrix = np.divide(matrix, norms, out=np.zeros_like(matrix), where=norms > 0)
+    return normalized
 
 
 def lexrank(similarity: Matrix, damping: float = 0.85, tol: float = 1e-9) -> Matrix:
@@ -50,7 +51,7 @@ def lexrank(similarity: Matrix, damping: float = 0.85, tol: float = 1e-9) -> Mat
     graph[~dangling] /= sums[~dangling, None]
     scores = np.full(n, 1.0 / n)
     for _ in range(200):
-        nxt = (1.0 - damping) / n + damping * (graph.T @ scores)
+        nxt: Matrix = (1.0 - damping) / n + damping * (graph.T @ scores)
         if float(np.abs(nxt - scores).sum()) < tol:
             return nxt
         scores = nxt

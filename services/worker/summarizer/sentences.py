@@ -22,7 +22,8 @@ NO_TEXT = "session has no text to summarize"
 
 _TERMINAL_RE = re.compile(r"[.!?…][\"'”’)\]]*$")
 _CUT_RE = re.compile(r"(?:[—–-]|\.\.\.|…)[\"'”’)\]]*$")
-_FIRST_PERSON = frozenset("i i'm i've i'd i'll me my mine myself we we're we've our ours".split())
+_FIRST_PERSON_TEXT = "i i'm i've i'd i'll me my mine myself we we're we've our ours"
+_FIRST_PERSON = frozenset(_FIRST_PERSON_TEXT.split())
 
 
 @dataclass(frozen=True, slots=True)

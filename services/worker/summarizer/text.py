@@ -10,8 +10,8 @@ fillers ("Um, so we ..." -> "So we ...") and capitalizes what remains.
 import re
 from functools import lru_cache
 
-STOPWORDS = frozenset(
-    """a about above after again against all also am an and any are aren't as at be because
+_STOPWORDS = """
+    a about above after again against all also am an and any are aren't as at be because
     been before being below between both but by can can't cannot could couldn't did didn't do
     does doesn't doing don't down during each either else even ever every few for from further
     get gets getting got had hadn't has hasn't have haven't having he he'd he'll he's her here
@@ -27,15 +27,18 @@ STOPWORDS = frozenset(
     honestly probably maybe kind sort lot lots thing things stuff something anything everything
     pretty bit sure right say said says going go goes went gone want wanted let make made
     one two three four five six seven eight nine ten first second also e.g i.e etc vs via
-    many may might still though although however since per across around back way ways""".split()
-)
+    many may might still though although however since per across around back way ways
+"""
+STOPWORDS = frozenset(_STOPWORDS.split())
 """Function and low-content conversational words, ignored when scoring and in key phrases."""
 
-FILLERS = frozenset("um umm uh uhh uhm er erm hmm hm mm mhm ah eh".split())
+FILLERS = frozenset(
+    ["um", "umm", "uh", "uhh", "uhm", "er", "erm", "hmm", "hm", "mm", "mhm", "ah", "eh"]
+)
 
 _FILLER_RE = re.compile(
-    r"\b(?:u+m+|u+h+|uhm|erm?|hm+|mm+|mhm|ah|eh)\b[,.]?"
-    r"|,?\s*\byou know\b,?|,?\s*\bi mean\b,|(?<=,)\s*like,|^\s*like,",
+    r",?\s*\b(?:u+m+|u+h+|uhm|erm?|hm+|mm+|mhm|ah|eh)\b[,.]?"
+    r"|,?\s*\byou know\b,?|,?\s*\bi mean\b,|,\s*like,|^\s*like,",
     re.IGNORECASE,
 )
 _LEADING_RE = re.compile(
@@ -50,13 +53,13 @@ _BOUNDARY_RE = re.compile(r"(?:\.{3,}|…|[.!?]+)[\"'”’)\]]*(?=\s)")
 _BULLET_RE = re.compile(r"^\s*(?:[-*•·]|\d{1,2}[.)])\s+")
 _NEXT_WORD_RE = re.compile(r"\s*[\"'“‘(]*(\S+)")
 
-_NEVER_END = frozenset(
-    "e.g i.e cf viz vs approx incl mr mrs ms dr prof sr jr st mt rev gen col lt sgt capt".split()
+_NEVER_END_TEXT = (
+    "e.g i.e cf viz vs approx incl mr mrs ms dr prof sr jr st mt rev gen col lt sgt capt"
 )
-_ENDS_IF_CAPITAL = frozenset("etc".split())
-_ENDS_IF_STARTER = frozenset(
-    "inc ltd co corp jan feb mar apr jun jul aug sep sept oct nov dec dept univ".split()
-)
+_NEVER_END = frozenset(_NEVER_END_TEXT.split())
+_ENDS_IF_CAPITAL = frozenset(["etc"])
+_ENDS_IF_STARTER_TEXT = "inc ltd co corp jan feb mar apr jun jul aug sep sept oct nov dec dept univ"
+_ENDS_IF_STARTER = frozenset(_ENDS_IF_STARTER_TEXT.split())
 _ACRONYM_RE = re.compile(r"^(?:[A-Za-z]\.)+[A-Za-z]$")
 _INITIAL_RE = re.compile(r"^[A-Z]$")
 
@@ -155,7 +158,7 @@ def stem(word: str) -> str:
             break
     if word.endswith("e") and len(word) > 4:
         word = word[:-1]
-    if len(word) > 4 and word[-1] == word[-2] and word[-1] not in "lsz":
+    if len(word) >= 4 and word[-1] == word[-2] and word[-1] not in "lsz":
         word = word[:-1]
     return word
 
