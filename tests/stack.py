@@ -87,9 +87,12 @@ class Stack:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    ops_ports: dict[str, int] = field(default_factory=dict)
+
     def start(self, *names: str, extra_env: Mapping[str, str] | None = None) -> "Stack":
         for name in names or ("gateway", "dispatcher", "worker", "projector"):
-            env = {**self.env, **(extra_env or {})}
+            self.ops_ports[name] = free_port()
+            env = {**self.env, **(extra_env or {}), "OPS_PORT": str(self.ops_ports[name])}
             self.services[name] = Service(name, env, self.log_dir / f"{name}.log").start()
         if "gateway" in self.services and (not names or "gateway" in names):
             wait_for(self._gateway_ready, 30, "the gateway's /readyz")
@@ -109,6 +112,9 @@ class Stack:
                     f"{service.name} exited with {service.process.returncode}:\n"
                     + service.logs()[-3000:]
                 )
+
+    def ops(self, name: str, path: str = "/readyz") -> httpx.Response:
+        return httpx.get(f"http://127.0.0.1:{self.ops_ports[name]}{path}", timeout=3)
 
     def stop(self) -> None:
         for service in self.services.values():

@@ -16,6 +16,7 @@ async def serve(settings: DispatcherSettings) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     await service.start()
+    ops = service.ops().start()
     loops = [
         asyncio.create_task(service.watch_group()),
         asyncio.create_task(service.reclaimer.run()),
@@ -27,6 +28,7 @@ async def serve(settings: DispatcherSettings) -> None:
         with contextlib.suppress(asyncio.CancelledError):
             await loop_task
     await service.stop()
+    ops.stop()
 
 
 def main() -> None:

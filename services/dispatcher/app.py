@@ -8,6 +8,7 @@ the dead-letter stream). A watchdog re-creates the consumer group when Redis los
 
 import asyncio
 import logging
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import redis.asyncio as aioredis
@@ -24,7 +25,8 @@ from services.dispatcher.settings import DispatcherSettings
 from shared.celery_app import make_celery
 from shared.envelope import JSONMessageFormat
 from shared.logging import get_logger
-from shared.redis_client import async_redis
+from shared.ops_server import OpsServer
+from shared.redis_client import async_redis, sync_redis
 
 log = get_logger(__name__)
 
@@ -56,6 +58,7 @@ class DispatcherService:
             settings, self.redis, CelerySender(make_celery(settings), settings.queues)
         )
         self.groups_recreated = 0
+        self.group_recreated_at = ""
         self.raw_redis = async_redis(settings.redis_url, decode=False)
         self.reclaimer = Reclaimer(settings, self.raw_redis, self.dispatcher)
         self.subscriber = self.broker.subscriber(
@@ -99,12 +102,40 @@ class DispatcherService:
                 )
                 if made:
                     self.groups_recreated += 1
+                    self.group_recreated_at = datetime.now(UTC).isoformat()
                     log.error("consumer_group_recreated", group=self.settings.consumer_group)
                 if not self.subscriber.running:
                     log.warning("subscriber_restarting")
                     await self.subscriber.start()
             except Exception as exc:
                 log.warning("group_check_failed", error=str(exc))
+
+    def ops(self) -> OpsServer:
+        """/healthz, /readyz (Redis answers, the group exists), /metrics."""
+        client = sync_redis(self.settings.redis_url)
+        stream, group = self.settings.stream_requested, self.settings.consumer_group
+
+        def group_exists() -> None:
+            names = [g["name"] for g in client.xinfo_groups(stream)]
+            if group not in names:
+                raise LookupError(f"consumer group {group} missing on {stream}")
+
+        def info() -> dict[str, object]:
+            return {
+                "service": "dispatcher",
+                "redis_data_loss_detected": self.groups_recreated > 0,
+                "groups_recreated": self.groups_recreated,
+                "group_recreated_at": self.group_recreated_at or None,
+                "reclaimed": self.reclaimer.reclaimed,
+                "dead_lettered_after_deliveries": self.reclaimer.dead_lettered,
+            }
+
+        return OpsServer(
+            "dispatcher",
+            self.settings.ops_port,
+            {"redis": client.ping, "consumer_group": group_exists},
+            info,
+        )
 
     async def stop(self) -> None:
         await self.broker.stop()

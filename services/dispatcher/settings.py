@@ -13,6 +13,9 @@ def _default_consumer() -> str:
 
 
 class DispatcherSettings(CommonSettings):
+    ops_port: int = Field(
+        default=9101, ge=0, le=65535, description="/healthz /readyz /metrics; 0 = any free port"
+    )
     consumer_name: str = Field(default_factory=_default_consumer)
     dedupe_ttl_seconds: int = Field(default=24 * 3600, ge=60, description="Sent-task memory.")
     group_check_interval: float = Field(default=2.0, gt=0, description="Seconds.")

@@ -17,6 +17,7 @@ from services.projector.results import ResultReader
 from services.projector.settings import ProjectorSettings
 from shared.celery_app import make_celery
 from shared.logging import configure_logging, get_logger
+from shared.ops_server import OpsServer
 from shared.redis_client import sync_redis
 from shared.status_view import TransitionWriter
 
@@ -42,6 +43,13 @@ def main() -> None:
     projector = Projector(settings, writer, results)
     lifecycle = LifecycleConsumer(settings, sync_redis(settings.redis_url), projector)
     reconciler = Reconciler(settings, writer, results, projector)
+    ping = sync_redis(settings.redis_url).ping
+    OpsServer(
+        "projector",
+        settings.ops_port,
+        {"redis": ping},
+        lambda: {"service": "projector", "reconciler_repairs": reconciler.repairs},
+    ).start()
     threading.Thread(target=lifecycle.run, name="lifecycle", daemon=True).start()
     threading.Thread(target=reconciler.run, name="reconciler", daemon=True).start()
     consume_events(app, projector, settings.reconnect_max_delay)

@@ -13,6 +13,9 @@ def _default_consumer() -> str:
 
 
 class ProjectorSettings(CommonSettings):
+    ops_port: int = Field(
+        default=9103, ge=0, le=65535, description="/healthz /readyz /metrics; 0 = any free port"
+    )
     reconnect_max_delay: float = Field(default=5.0, gt=0, description="Seconds.")
     projector_group: str = "summarization-projector"
     projector_consumer: str = Field(default_factory=_default_consumer)

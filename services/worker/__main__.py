@@ -7,12 +7,22 @@ import sys
 from services.worker.app import create_worker_app
 from services.worker.settings import WorkerSettings
 from shared.logging import configure_logging
+from shared.ops_server import OpsServer
+from shared.redis_client import sync_redis
 
 
 def main(argv: list[str] | None = None) -> None:
     settings = WorkerSettings()
     configure_logging("worker", settings.log_level, settings.log_format)
     app = create_worker_app(settings)
+    hostname = f"worker-{os.getpid()}@{socket.gethostname()}"
+
+    def celery_ping() -> None:
+        if not app.control.ping(destination=[hostname], timeout=1.0):
+            raise TimeoutError(f"{hostname} did not answer Celery's ping")
+
+    broker = sync_redis(settings.celery_broker_url)
+    OpsServer("worker", settings.ops_port, {"broker": broker.ping, "celery": celery_ping}).start()
     args = [
         "worker",
         "--queues", ",".join(settings.queue_list()),
@@ -20,7 +30,7 @@ def main(argv: list[str] | None = None) -> None:
         "--pool", settings.worker_pool,
         "--task-events",
         "--loglevel", settings.log_level,
-        "--hostname", f"worker-{os.getpid()}@{socket.gethostname()}",
+        "--hostname", hostname,
         "--without-gossip",
         "--without-mingle",
         *(argv if argv is not None else sys.argv[1:]),

@@ -8,6 +8,9 @@ from shared.settings import CommonSettings
 
 
 class WorkerSettings(CommonSettings):
+    ops_port: int = Field(
+        default=9102, ge=0, le=65535, description="/healthz /readyz /metrics; 0 = any free port"
+    )
     summarizer_engine: str = Field(default="extractive", description="extractive | fake")
     fake_work_seconds: float = Field(
         default=0.0, ge=0, description="With the fake engine: simulated work per session."
