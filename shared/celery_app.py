@@ -21,6 +21,11 @@ def make_celery(settings: CommonSettings, main: str = "summarization") -> Celery
     )
     transport: dict[str, Any] = {
         "visibility_timeout": settings.broker_visibility_timeout,
+        # A dead worker's unacknowledged tasks come back once they are older than the
+        # visibility timeout; sweep for them often enough that this is all they wait
+        # (kombu's default sweep is every 10 s x 10 throttled calls = 100 s).
+        "unacked_restore_interval": max(1, min(10, settings.broker_visibility_timeout // 4)),
+        "unacked_restore_throttle": 1,
         "health_check_interval": 25,
         "socket_keepalive": True,
         "retry_on_timeout": True,

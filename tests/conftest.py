@@ -47,6 +47,8 @@ def isolated_env(redis_url: str, namespace: str, tmp: Path) -> dict[str, str]:
         "STREAM_COMPLETED": f"{namespace}.completed",
         "STREAM_FAILED": f"{namespace}.failed",
         "STREAM_TASKS_DLQ": f"{namespace}.tasks.dlq",
+        "STREAM_LIFECYCLE": f"{namespace}.lifecycle",
+        "PROJECTOR_GROUP": f"{namespace}-projector",
         "QUEUE_SESSION": f"{namespace}.long_running",
         "QUEUE_PROFILE": f"{namespace}.quick",
         "CONSUMER_GROUP": f"{namespace}-dispatcher",
