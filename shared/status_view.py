@@ -119,10 +119,10 @@ class TransitionWriter:
         return {_s(k): _s(v) for k, v in record.items()}
 
     def record_error(self, task_id: str, attempt: int, entry: Mapping[str, str]) -> None:
-        """Note why ``attempt`` failed (one entry per attempt: duplicates overwrite)."""
+        """Note why ``attempt`` failed (one entry per attempt: the first report wins)."""
         key = keys.errors(self._prefix, task_id)
         pipe = self._client.pipeline(transaction=False)
-        pipe.hset(key, str(attempt), orjson.dumps({"attempt": str(attempt), **entry}))
+        pipe.hsetnx(key, str(attempt), orjson.dumps({"attempt": str(attempt), **entry}))
         pipe.expire(key, self._ttl)
         pipe.execute()
 

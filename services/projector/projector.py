@@ -54,8 +54,9 @@ class Projector:
         )
         if transition is None:
             return 0
-        if step.status is TaskStatus.RETRY:
-            attempt = int(self._writer.read(task_id).get("attempts") or 1)
+        if step.status is TaskStatus.RETRY and "retries" in event:
+            # only the worker's lifecycle entries say which attempt failed
+            attempt = int(event["retries"]) + 1
             self._writer.record_error(task_id, attempt, _chain_entry(event, step))
         result = self._writer.apply(transition)
         log.debug("task_event", type=event.get("type"), outcome=APPLIED_NAMES[result])

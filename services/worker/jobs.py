@@ -93,7 +93,11 @@ def _current_summary(
     """The session's summary for its current content: stored when fresh, else made now."""
     source = _stored_source(row, Mode(row.mode))
     existing = repo.latest_session_summary(db, row.id, source.content_hash, row.mode)
-    if existing is not None and existing.engine_version == ctx.summarizer.version:
+    fresh = existing is not None and (existing.engine, existing.engine_version) == (
+        ctx.summarizer.name,
+        ctx.summarizer.version,
+    )
+    if existing is not None and fresh:
         summary = SessionSummary.model_validate_json(existing.payload)
         return SessionWithSummary(source=source, summary=summary)
     try:

@@ -74,7 +74,7 @@ def connect_lifecycle(app: Celery, stream: LifecycleStream) -> None:
     @signals.task_retry.connect(weak=False)
     def retried(sender: Any = None, request: Any = None, reason: Any = None, **_: Any) -> None:
         if sender is not None and ours(sender.name) and request is not None:
-            stream.emit("task-retried", request.id, exception=repr(reason))
+            stream.emit("task-retried", request.id, exception=repr(reason), retries=request.retries)
 
     @signals.task_success.connect(weak=False)
     def succeeded(sender: Any = None, **_: Any) -> None:

@@ -1,5 +1,6 @@
 """Fault-suite tooling: fast fake work, a probe that counts what happened, a report table."""
 
+import contextlib
 import json
 import sqlite3
 import uuid
@@ -141,7 +142,9 @@ class Probe:
         extra = 0
         for stream in ("STREAM_COMPLETED", "STREAM_FAILED"):
             extra += sum(c - 1 for t, c in self.outcome_counts(stream).items() if t in wanted)
-        both = set(self.outcome_counts("STREAM_COMPLETED")) & set(self.outcome_counts("STREAM_FAILED"))
+        both = set(self.outcome_counts("STREAM_COMPLETED")) & set(
+            self.outcome_counts("STREAM_FAILED")
+        )
         extra += len(both & wanted)
         successes = self.statuses(ids)["SUCCESS"]
         extra += max(0, self.summary_rows(ids) - successes)
@@ -176,7 +179,5 @@ def fault_stack(redis_url: str, tmp_path: Path) -> Iterator[StackFactory]:
     yield make
     for stack, url, namespace in made:
         stack.stop()
-        try:
+        with contextlib.suppress(redis.RedisError):
             cleanup(url, namespace)
-        except redis.RedisError:
-            pass

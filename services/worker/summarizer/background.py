@@ -18,7 +18,20 @@ remember run see seen seems show side small start started starting stay take tak
 talked talking tell time times today told took tried try trying turn turned use used using
 wanted week weeks whole work worked working works world year years yesterday young
 interview candidate role company team teams experience job jobs things person everyone
-someone somebody anyone great awesome cool fun hour hours morning afternoon
+someone somebody anyone great awesome cool fun hour hours morning afternoon night evening
+engineer engineers manager managers agree agreed apply believe bring buy carry close closed
+consider continue create created cut decide decided describe described explain explained
+expect fall fix fixed follow grow hear heard hold include join joined leave left lose lost
+meet met offer pay play read receive remain report sell send sent serve sit speak spend
+spent stand stop suggest teach understand wait walk watch win write writing wrote measure
+measured check share shared saw happy proud excited glad large half whole full free clear
+main major simple short strong true various ready recent single special common general
+huge quick real similar specific usual usually percent money home room word words line
+head face eye form name story family country city state school house book friend game
+office door moment reason side kind type level area thing step steps stage piece part
+early late big hard easy fast slow quickly honest honestly exactly basically probably
+usual normal whole total couple several lot plenty rest top bottom front hand hands
+ask asking answer answers mention mentioned rephrase questions thanks thank welcome
 """
 
 _COMMON = """

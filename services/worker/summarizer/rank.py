@@ -58,21 +58,34 @@ def lexrank(similarity: Matrix, damping: float = 0.85, tol: float = 1e-9) -> Mat
     return scores
 
 
-def mmr(scores: Matrix, similarity: Matrix, k: int, diversity: float = 0.35) -> list[int]:
-    """Up to ``k`` indices picked greedily for high score and low similarity to those
-    already picked (maximal marginal relevance); ties go to the earlier index."""
+def mmr(
+    scores: Matrix,
+    similarity: Matrix,
+    k: int,
+    diversity: float = 0.3,
+    concepts: Matrix | None = None,
+    coverage: float = 0.0,
+) -> list[int]:
+    """Up to ``k`` indices picked greedily for high score, low similarity to those already
+    picked (maximal marginal relevance) and, given ``concepts`` (sentence x concept
+    weights), many concepts not yet covered; ties go to the earlier index."""
     picked: list[int] = []
     if scores.size == 0:
         return picked
-    top = float(scores.max()) or 1.0
-    relevance = scores / top
+    relevance = scores / (float(scores.max()) or 1.0)
     redundancy = np.zeros(scores.size)
     available = np.ones(scores.size, dtype=bool)
+    uncovered = np.ones(concepts.shape[1]) if concepts is not None else None
     while len(picked) < min(k, scores.size):
-        gain = (1.0 - diversity) * relevance - diversity * redundancy
+        gain = (1.0 - diversity - coverage) * relevance - diversity * redundancy
+        if concepts is not None and uncovered is not None:
+            novel = concepts @ uncovered
+            gain += coverage * novel / (float(novel.max()) or 1.0)
         gain[~available] = -np.inf
         best = int(np.argmax(gain))
         picked.append(best)
         available[best] = False
         redundancy = np.maximum(redundancy, similarity[best])
+        if concepts is not None and uncovered is not None:
+            uncovered[concepts[best] > 0] = 0.0
     return picked

@@ -4,7 +4,8 @@
 (abbreviations, initials, decimals, "e.g." and a mid-sentence "..." are not boundaries).
 Fillers ("um", "you know", "like," ...) are removed only from what is scored, never from
 the sentences returned, except that ``strip_leading_filler`` drops a sentence's leading
-fillers ("Um, so we ..." -> "So we ...") and capitalizes what remains.
+fillers and discourse markers ("Um, so, we ..." and "Um so we ..." -> "We ...") and
+capitalizes what remains.
 """
 
 import re
@@ -32,6 +33,13 @@ _STOPWORDS = """
 STOPWORDS = frozenset(_STOPWORDS.split())
 """Function and low-content conversational words, ignored when scoring and in key phrases."""
 
+_NUMBER_WORDS = """
+    one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen
+    sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety
+    hundred thousand million billion dozen percent half
+"""
+NUMBER_WORDS = frozenset(_NUMBER_WORDS.split())
+
 FILLERS = frozenset(
     ["um", "umm", "uh", "uhh", "uhm", "er", "erm", "hmm", "hm", "mm", "mhm", "ah", "eh"]
 )
@@ -43,8 +51,9 @@ _FILLER_RE = re.compile(
 )
 _LEADING_RE = re.compile(
     r"^(?:(?:u+m+|u+h+|uhm|erm?|hm+|mm+|mhm|ah|eh)\b[,.]?\s*"
-    r"|(?:so|well|okay|ok|yeah|right|like|oh|and|but|anyway|basically|honestly|you know"
-    r"|i mean)\s*[,—–-]+\s*)+",
+    r"|(?:so|well|okay|ok|yeah|yes|right|like|oh|and|but|anyway|basically|honestly|you know"
+    r"|i mean)\s*[,—–-]+\s*"
+    r"|(?:and\s+)?so\s+(?=(?:i|i'm|i've|we|we're|we've|he|she|they|it)\b))+",
     re.IGNORECASE,
 )
 _TOKEN_RE = re.compile(r"[A-Za-z0-9]+(?:['’.+#-][A-Za-z0-9]+)*[+#]*")
@@ -140,10 +149,15 @@ def word_count(text: str) -> int:
 
 def is_content(token: str) -> bool:
     """A token worth scoring: not a stopword, filler or bare number."""
-    return token not in STOPWORDS and token not in FILLERS and not _is_number(token)
+    return not (token in STOPWORDS or token in FILLERS or is_number(token))
 
 
-def _is_number(token: str) -> bool:
+def is_number(token: str) -> bool:
+    """Digits ("3.5", "130") or a number word ("seven", "million")."""
+    return _is_digits(token) or token in NUMBER_WORDS
+
+
+def _is_digits(token: str) -> bool:
     return token.replace(".", "").replace(",", "").isdigit()
 
 
