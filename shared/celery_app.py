@@ -35,6 +35,7 @@ def make_celery(settings: CommonSettings, main: str = "summarization") -> Celery
         transport["global_keyprefix"] = settings.celery_key_prefix
         backend["global_keyprefix"] = settings.celery_key_prefix
     app.conf.update(
+        broker_transport="shared.kombu_redis:Transport",
         task_serializer="json",
         result_serializer="json",
         event_serializer="json",
@@ -56,6 +57,12 @@ def make_celery(settings: CommonSettings, main: str = "summarization") -> Celery
         task_time_limit=settings.task_time_limit,
         broker_transport_options=transport,
         result_backend_transport_options=backend,
+        # A result that cannot be stored (Redis restarting) is retried, not turned into a
+        # FAILURE of a task whose work is done.
+        result_backend_always_retry=True,
+        result_backend_max_retries=30,
+        result_backend_base_sleep_between_retries_ms=50,
+        result_backend_max_sleep_between_retries_ms=2000,
         broker_connection_retry_on_startup=True,
         broker_connection_max_retries=None,
     )

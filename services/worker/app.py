@@ -25,7 +25,9 @@ def create_worker_app(settings: WorkerSettings) -> Celery:
         worker_pool=settings.worker_pool,
         worker_hijack_root_logger=False,
         worker_redirect_stdouts=False,
-        worker_cancel_long_running_tasks_on_connection_loss=True,
+        # Tasks are idempotent: one that loses its channel finishes, and runs again on
+        # redelivery, rather than being cancelled (which records it as REVOKED).
+        worker_cancel_long_running_tasks_on_connection_loss=False,
     )
     register_tasks(app, ContextHolder(settings))
     connect_lifecycle(app, LifecycleStream(settings))

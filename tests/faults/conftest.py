@@ -101,6 +101,15 @@ class Probe:
             pipe.hget(f"{self.env['KEY_PREFIX']}task:{task_id}", "status")
         return Counter(str(s) for s in pipe.execute())
 
+    def failures(self, ids: list[str]) -> list[dict[str, str]]:
+        """The records of tasks that did not succeed (for assertion messages)."""
+        records = [self.r.hgetall(f"{self.env['KEY_PREFIX']}task:{t}") for t in ids]
+        return [
+            {k: r.get(k, "") for k in ("task_id", "status", "state", "error_type", "error")}
+            for r in records
+            if r.get("status") != "SUCCESS"
+        ]
+
     def terminal(self, ids: list[str]) -> int:
         counts = self.statuses(ids)
         return counts["SUCCESS"] + counts["FAILURE"] + counts["REVOKED"]
@@ -136,8 +145,9 @@ class Probe:
             rows = conn.execute("SELECT task_id FROM summaries").fetchall()
             return sum(1 for (task_id,) in rows if task_id in wanted)
 
-    def duplicate_effects(self, ids: list[str]) -> int:
-        """Outcome events beyond one per task, plus summary rows beyond one per success."""
+    def duplicate_effects(self, ids: list[str], redriven: bool = False) -> int:
+        """Outcome events beyond one per task (per outcome stream, and across both unless
+        the tasks were redriven after failing), plus summary rows beyond one per success."""
         wanted = set(ids)
         extra = 0
         for stream in ("STREAM_COMPLETED", "STREAM_FAILED"):
@@ -145,16 +155,15 @@ class Probe:
         both = set(self.outcome_counts("STREAM_COMPLETED")) & set(
             self.outcome_counts("STREAM_FAILED")
         )
-        extra += len(both & wanted)
+        extra += 0 if redriven else len(both & wanted)
         successes = self.statuses(ids)["SUCCESS"]
         extra += max(0, self.summary_rows(ids) - successes)
         return extra
 
-    def report(self, test: str, ids: list[str], note: str = "") -> Figures:
+    def report(self, test: str, ids: list[str], note: str = "", redriven: bool = False) -> Figures:
         terminal = self.terminal(ids)
-        figures = Figures(
-            test, len(ids), terminal, len(ids) - terminal, self.duplicate_effects(ids), note
-        )
+        duplicates = self.duplicate_effects(ids, redriven)
+        figures = Figures(test, len(ids), terminal, len(ids) - terminal, duplicates, note)
         print(f"\n[{test}] {figures.line()}{'  (' + note + ')' if note else ''}")
         RESULTS.append(figures)
         return figures

@@ -62,7 +62,8 @@ def test_always_failing_task_is_retried_dead_lettered_and_redriven(
     completed = probe.outcome_counts("STREAM_COMPLETED")
     assert all(completed[t] == 1 for t in ids)
     assert probe.r.xlen(probe.env["STREAM_TASKS_DLQ"]) == 0
-    probe.report("always failing, redriven", ids)
+    figures = probe.report("always failing, redriven", ids, "same task ids", redriven=True)
+    assert figures.duplicate_effects == 0
 
 
 def test_soft_time_limit_fails_the_task_and_the_worker_keeps_serving(

@@ -1,0 +1,75 @@
+"""kombu's Redis transport, with one repair: losing Redis must not stop a worker.
+
+When the broker connection drops, Celery closes the channel and kombu's QoS tries to
+put the unacknowledged messages back on their queues through that same, now gone,
+connection. The AttributeError / ConnectionError that raises escapes as an
+"Unrecoverable error" and leaves the worker alive but no longer consuming (the
+celery/celery#8030 family of reports); acks of tasks that finish during the outage fail
+the same way. Here those operations are skipped instead: the messages stay in Redis'
+unacked index and the visibility-timeout sweep restores them (tasks are idempotent).
+"""
+
+from typing import Any
+
+from kombu.transport import redis as kombu_redis
+
+from shared.logging import get_logger
+
+log = get_logger(__name__)
+
+RESTORE_ERRORS: tuple[type[BaseException], ...] = (
+    AttributeError,
+    *kombu_redis.Transport.connection_errors,
+)
+
+
+class QoS(kombu_redis.QoS):
+    """Operations on a channel whose connection is gone are left to the redelivery sweep."""
+
+    def restore_unacked(self, client: Any = None) -> None:
+        try:
+            super().restore_unacked(client)
+        except RESTORE_ERRORS as exc:
+            delivered = self._delivered or {}
+            _deferred("restore", len(delivered), exc)
+            delivered.clear()
+
+    def ack(self, delivery_tag: Any) -> None:
+        try:
+            super().ack(delivery_tag)
+        except RESTORE_ERRORS as exc:
+            # The task ran; its message comes back after the visibility timeout and the
+            # rerun finds the stored summary (tasks are idempotent per task id).
+            _deferred("ack", 1, exc)
+            (self._delivered or {}).pop(delivery_tag, None)
+
+    def reject(self, delivery_tag: Any, requeue: bool = False) -> None:
+        try:
+            super().reject(delivery_tag, requeue=requeue)
+        except RESTORE_ERRORS as exc:
+            _deferred("reject", 1, exc)
+            (self._delivered or {}).pop(delivery_tag, None)
+
+    def restore_visible(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().restore_visible(*args, **kwargs)
+        except RESTORE_ERRORS as exc:
+            _deferred("restore_visible", 0, exc)
+            return None
+
+
+def _deferred(operation: str, messages: int, exc: BaseException) -> None:
+    log.warning(
+        "broker_operation_deferred",
+        operation=operation,
+        messages=messages,
+        error=f"{type(exc).__name__}: {exc}",
+    )
+
+
+class Channel(kombu_redis.Channel):
+    QoS = QoS
+
+
+class Transport(kombu_redis.Transport):
+    Channel = Channel
