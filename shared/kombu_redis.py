@@ -30,7 +30,7 @@ class QoS(kombu_redis.QoS):
         try:
             super().restore_unacked(client)
         except RESTORE_ERRORS as exc:
-            delivered = self._delivered or {}
+            delivered: dict[Any, Any] = self._delivered or {}
             _deferred("restore", len(delivered), exc)
             delivered.clear()
 
