@@ -12,6 +12,7 @@ import structlog
 from structlog.types import EventDict, Processor, WrappedLogger
 
 from shared.redaction import redact_text
+from shared.telemetry import trace_ids
 
 LogFormat = Literal["auto", "json", "console"]
 
@@ -32,6 +33,7 @@ def configure_logging(service: str, level: str = "INFO", fmt: LogFormat = "auto"
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         _add_service(service),
+        _add_trace,
         structlog.processors.format_exc_info if use_json else _noop,
         _redact,
     ]
@@ -60,6 +62,15 @@ def configure_logging(service: str, level: str = "INFO", fmt: LogFormat = "auto"
         lib_logger = logging.getLogger(name)
         lib_logger.handlers[:] = []
         lib_logger.propagate = True
+
+
+def _add_trace(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
+    """trace_id and span_id of the current OpenTelemetry span, when there is one."""
+    trace_id, span_id = trace_ids()
+    if trace_id:
+        event_dict.setdefault("trace_id", trace_id)
+        event_dict.setdefault("span_id", span_id)
+    return event_dict
 
 
 def _noop(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:

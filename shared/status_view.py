@@ -2,7 +2,7 @@
 
 Layout (``shared.keys.status``: ``KEY_PREFIX`` + ``task:`` + task id), strings:
 
-    task_id kind candidate_id session_id mode idempotency_key trace_id
+    task_id kind candidate_id session_id mode idempotency_key trace_id traceparent
     status    public status word (PENDING, STARTED, RETRY, SUCCESS, FAILURE, REVOKED)
     state     Celery's own state name of the last applied event (SENT, RECEIVED, ...)
     ts        epoch seconds of the last applied event (ordering key)
@@ -31,6 +31,7 @@ from contracts.events import SummarizationRequested
 from contracts.status import TERMINAL, TaskStatus
 from contracts.types import Kind
 from shared import keys
+from shared.telemetry import current_traceparent
 
 TRANSITION_LUA = resources.files("shared").joinpath("lua/transition.lua").read_text()
 
@@ -40,7 +41,7 @@ def iso(ts: float | None = None) -> str:
     return moment.isoformat()
 
 
-def pending_fields(event: SummarizationRequested, trace_id: str = "") -> dict[str, str]:
+def pending_fields(event: SummarizationRequested, traceparent: str = "") -> dict[str, str]:
     """The fields a new record starts with (PENDING, created now)."""
     now = datetime.now(UTC)
     fields = {
@@ -50,7 +51,8 @@ def pending_fields(event: SummarizationRequested, trace_id: str = "") -> dict[st
         "session_id": event.session_id or "",
         "mode": event.mode.value if event.kind is Kind.SESSION else "",
         "idempotency_key": event.idempotency_key or "",
-        "trace_id": trace_id,
+        "traceparent": traceparent,
+        "trace_id": traceparent.split("-")[1] if traceparent.count("-") == 3 else "",
         "status": TaskStatus.PENDING.value,
         "state": "PENDING",
         "terminal": "0",
@@ -63,11 +65,14 @@ def pending_fields(event: SummarizationRequested, trace_id: str = "") -> dict[st
 
 
 async def record_pending(
-    client: aioredis.Redis, prefix: str, ttl: int, event: SummarizationRequested, trace_id: str = ""
+    client: aioredis.Redis, prefix: str, ttl: int, event: SummarizationRequested
 ) -> None:
-    """Create the task's record as PENDING; fields already present are left alone."""
+    """Create the task's record as PENDING; fields already present are left alone.
+
+    The current trace context is kept in the record so the projector's update and the
+    completion event join the request's trace."""
     key = keys.status(prefix, event.task_id)
-    fields = pending_fields(event, trace_id)
+    fields = pending_fields(event, current_traceparent().get("traceparent", ""))
     async with client.pipeline(transaction=True) as pipe:
         for name, value in fields.items():
             pipe.hsetnx(key, name, value)

@@ -16,6 +16,8 @@ import structlog
 from faststream import Context
 from faststream.redis import RedisBroker, StreamSub
 from faststream.redis.message import RedisStreamMessage
+from faststream.redis.opentelemetry import RedisTelemetryMiddleware
+from opentelemetry.instrumentation.celery import CeleryInstrumentor
 from redis.exceptions import ResponseError
 
 from services.dispatcher.dispatch import Dispatcher
@@ -27,6 +29,7 @@ from shared.envelope import JSONMessageFormat
 from shared.logging import get_logger
 from shared.ops_server import OpsServer
 from shared.redis_client import async_redis, sync_redis
+from shared.telemetry import configure_tracing
 
 log = get_logger(__name__)
 
@@ -44,15 +47,28 @@ async def ensure_group(client: aioredis.Redis, stream: str, group: str) -> bool:
     return True
 
 
+async def traceparent_field_as_header(msg: Any, original: Any) -> Any:
+    """A plain field/value entry may carry ``traceparent`` as a field: treat it as the
+    header the telemetry middleware reads, so the entry joins its producer's trace."""
+    message = await original(msg)
+    field = (msg.get("data") or {}).get(b"traceparent")
+    if field and "traceparent" not in message.headers:
+        message.headers = {**message.headers, "traceparent": field.decode()}
+    return message
+
+
 class DispatcherService:
     def __init__(self, settings: DispatcherSettings) -> None:
         self.settings = settings
         self.redis = async_redis(settings.redis_url)
+        provider = configure_tracing("dispatcher")
+        CeleryInstrumentor().instrument(tracer_provider=provider)  # type: ignore[no-untyped-call]
         self.broker = RedisBroker(
             settings.redis_url,
             message_format=JSONMessageFormat,
             logger=logging.getLogger("faststream"),
             graceful_timeout=30.0,
+            middlewares=[RedisTelemetryMiddleware(tracer_provider=provider)],
         )
         self.dispatcher = Dispatcher(
             settings, self.redis, CelerySender(make_celery(settings), settings.queues)
@@ -67,7 +83,8 @@ class DispatcherService:
                 group=settings.consumer_group,
                 consumer=settings.consumer_name,
                 polling_interval=1000,
-            )
+            ),
+            parser=traceparent_field_as_header,
         )
         self.subscriber(self._handler())
 

@@ -20,7 +20,7 @@ log = get_logger(__name__)
 
 
 class Sender(Protocol):
-    async def send(self, event: SummarizationRequested, headers: Mapping[str, str]) -> None: ...
+    async def send(self, event: SummarizationRequested) -> None: ...
 
 
 class Outcome(StrEnum):
@@ -43,7 +43,6 @@ class Dispatcher:
         except InvalidEvent as exc:
             await self._dead_letter(exc, body, entry_id)
             return Outcome.DEAD_LETTERED
-        trace_headers = _trace_headers(body, headers)
         dedupe_key = keys.dispatched(self.settings.key_prefix, event.task_id)
         if await self.redis.exists(dedupe_key):
             log.info("duplicate_request_skipped", task_id=event.task_id, entry_id=entry_id)
@@ -54,7 +53,7 @@ class Dispatcher:
             self.settings.status_ttl_seconds,
             event,
         )
-        await self.sender.send(event, trace_headers)
+        await self.sender.send(event)
         await self.redis.set(dedupe_key, entry_id, ex=self.settings.dedupe_ttl_seconds)
         log.info("task_sent", task_id=event.task_id, kind=event.kind.value, entry_id=entry_id)
         return Outcome.SENT
@@ -75,11 +74,3 @@ class Dispatcher:
             approximate=True,
         )
         log.warning("event_dead_lettered", reason=exc.reason, entry_id=entry_id)
-
-
-def _trace_headers(body: Any, headers: Mapping[str, str]) -> dict[str, str]:
-    """W3C trace context from the envelope's headers or a plain ``traceparent`` field."""
-    found = {k: v for k, v in headers.items() if k in ("traceparent", "tracestate")}
-    if "traceparent" not in found and isinstance(body, dict) and body.get("traceparent"):
-        found["traceparent"] = str(body["traceparent"])
-    return found

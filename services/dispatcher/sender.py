@@ -25,21 +25,18 @@ def task_call(event: SummarizationRequested) -> tuple[str, dict[str, object]]:
 
 
 class CelerySender:
-    """Celery's producer is synchronous: sends run in a worker thread."""
+    """Celery's producer is synchronous: sends run in a worker thread (which inherits the
+    current trace context; the Celery instrumentation puts it in the task's headers)."""
 
     def __init__(self, app: Celery, queues: Mapping[str, str]) -> None:
         self._app = app
         self._queues = queues
 
-    def send_sync(self, event: SummarizationRequested, headers: Mapping[str, str]) -> None:
+    def send_sync(self, event: SummarizationRequested) -> None:
         name, kwargs = task_call(event)
         self._app.send_task(
-            name,
-            kwargs=kwargs,
-            task_id=event.task_id,
-            queue=self._queues[event.kind.value],
-            headers=dict(headers),
+            name, kwargs=kwargs, task_id=event.task_id, queue=self._queues[event.kind.value]
         )
 
-    async def send(self, event: SummarizationRequested, headers: Mapping[str, str]) -> None:
-        await asyncio.to_thread(self.send_sync, event, headers)
+    async def send(self, event: SummarizationRequested) -> None:
+        await asyncio.to_thread(self.send_sync, event)

@@ -6,6 +6,8 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from faststream.redis import RedisBroker
+from faststream.redis.opentelemetry import RedisTelemetryMiddleware
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
 from services.gateway.deps import Gateway
 from services.gateway.idempotency import IdempotencyKeys
@@ -15,10 +17,12 @@ from services.gateway.settings import GatewaySettings
 from shared.envelope import JSONMessageFormat
 from shared.redis_client import async_redis
 from shared.store import Database
+from shared.telemetry import configure_tracing
 
 
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     settings = settings or GatewaySettings()
+    provider = configure_tracing("gateway")
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -29,6 +33,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             settings.redis_url,
             message_format=JSONMessageFormat,
             logger=logging.getLogger("faststream"),
+            middlewares=[RedisTelemetryMiddleware(tracer_provider=provider)],
         )
         await broker.connect()
         app.state.gateway = Gateway(
@@ -55,6 +60,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    FastAPIInstrumentor.instrument_app(
+        app, tracer_provider=provider, excluded_urls="healthz,readyz,metrics"
+    )
     app.include_router(summarization.router)
     app.include_router(sessions.router)
     app.include_router(health.router)

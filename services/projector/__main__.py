@@ -20,6 +20,7 @@ from shared.logging import configure_logging, get_logger
 from shared.ops_server import OpsServer
 from shared.redis_client import sync_redis
 from shared.status_view import TransitionWriter
+from shared.telemetry import configure_tracing
 
 
 def _exit(signum: int, _: FrameType | None) -> None:
@@ -31,6 +32,7 @@ def main() -> None:
     settings = ProjectorSettings()
     configure_logging("projector", settings.log_level, settings.log_format)
     signal.signal(signal.SIGTERM, _exit)
+    configure_tracing("projector")
     app = make_celery(settings)
     writer = TransitionWriter(
         sync_redis(settings.redis_url, decode=False),

@@ -1,11 +1,13 @@
 """Apply one Celery task event to the status view, publishing the outcome when terminal."""
 
 import time
+from dataclasses import replace
 from typing import Any
 
 import structlog
+from opentelemetry.trace import SpanKind
 
-from contracts.events import TaskError
+from contracts.events import SummarizationCompleted, SummarizationFailed, TaskError
 from contracts.status import TaskStatus
 from services.projector.outcome import (
     envelope,
@@ -20,6 +22,7 @@ from services.projector.results import ResultReader
 from services.projector.settings import ProjectorSettings
 from shared.logging import get_logger
 from shared.status_view import Transition, TransitionWriter
+from shared.telemetry import context_from, current_traceparent, tracer
 
 log = get_logger(__name__)
 
@@ -41,33 +44,60 @@ class Projector:
             return 0
         task_id = str(event["uuid"])
         structlog.contextvars.bind_contextvars(task_id=task_id)
-        transition = (
-            self._terminal(task_id, step, event)
-            if step.status.is_terminal
-            else Transition(
-                task_id,
-                step.status,
-                float(event["timestamp"]),
-                step.fields,
-                may_create=step.creates,
-            )
-        )
-        if transition is None:
-            return 0
+        if step.status.is_terminal:
+            return self._finish(task_id, step, event)
         if step.status is TaskStatus.RETRY and "retries" in event:
             # only the worker's lifecycle entries say which attempt failed
             attempt = int(event["retries"]) + 1
             self._writer.record_error(task_id, attempt, _chain_entry(event, step))
+        transition = Transition(
+            task_id, step.status, float(event["timestamp"]), step.fields, may_create=step.creates
+        )
         result = self._writer.apply(transition)
         log.debug("task_event", type=event.get("type"), outcome=APPLIED_NAMES[result])
+        return result
+
+    def _finish(self, task_id: str, step: Step, event: Event) -> int:
+        """The terminal transition, traced as a child of the task's run (or its request)."""
+        record = self._writer.read(task_id)
+        if not record or record.get("terminal") == "1":
+            return 0
+        traceparent = str(event.get("traceparent") or record.get("traceparent") or "")
+        attributes = {
+            "summarization.task_id": task_id,
+            "summarization.kind": record.get("kind", ""),
+            "messaging.system": "redis",
+            "messaging.operation.type": "process",
+            "messaging.destination.name": self._settings.stream_lifecycle,
+        }
+        with tracer().start_as_current_span(
+            "summarization.status update",
+            context=context_from({"traceparent": traceparent}) if traceparent else None,
+            kind=SpanKind.CONSUMER,
+            attributes=attributes,
+        ):
+            transition, outcome = self._terminal(task_id, step, event, record)
+            with tracer().start_as_current_span(
+                f"{transition.outcome_stream} publish",
+                kind=SpanKind.PRODUCER,
+                attributes={
+                    **attributes,
+                    "messaging.operation.type": "publish",
+                    "messaging.destination.name": transition.outcome_stream,
+                    "messaging.message.id": outcome.event_id,
+                },
+            ) as span:
+                headers = current_traceparent()
+                transition = replace(transition, outcome_envelope=envelope(outcome, headers))
+                result = self._writer.apply(transition)
+                span.set_attribute("summarization.published", result == 2)
         if result == 2:
             log.info("task_finished", status=step.status.value)
         return result
 
-    def _terminal(self, task_id: str, step: Step, event: Event) -> Transition | None:
-        record = self._writer.read(task_id)
-        if not record or record.get("terminal") == "1":
-            return None
+    def _terminal(
+        self, task_id: str, step: Step, event: Event, record: dict[str, str]
+    ) -> tuple[Transition, SummarizationCompleted | SummarizationFailed]:
         meta = self._results.meta(task_id)
         fields = dict(step.fields)
         fields["projected_at"] = repr(time.time())
@@ -100,15 +130,15 @@ class Projector:
             if step.status is TaskStatus.SUCCESS
             else self._settings.stream_failed
         )
-        return Transition(
+        transition = Transition(
             task_id,
             step.status,
             float(event["timestamp"]),
             fields,
             outcome_stream=stream,
-            outcome_envelope=envelope(outcome, {}),
             dead_letter=dead,
         )
+        return transition, outcome
 
 
 def _chain_entry(event: Event, step: Step, error: TaskError | None = None) -> dict[str, str]:

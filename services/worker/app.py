@@ -3,6 +3,7 @@
 from typing import Any
 
 from celery import Celery, signals
+from opentelemetry.instrumentation.celery import CeleryInstrumentor
 
 from services.worker.context import ContextHolder
 from services.worker.lifecycle import LifecycleStream, connect_lifecycle
@@ -11,6 +12,7 @@ from services.worker.summarizer.registry import build_summarizer
 from services.worker.tasks import register_tasks
 from shared.celery_app import make_celery
 from shared.logging import configure_logging
+from shared.telemetry import configure_tracing
 
 
 def create_worker_app(settings: WorkerSettings) -> Celery:
@@ -35,5 +37,14 @@ def create_worker_app(settings: WorkerSettings) -> Celery:
     @signals.setup_logging.connect(weak=False)
     def _logging(**_: Any) -> None:
         configure_logging("worker", settings.log_level, settings.log_format)
+
+    @signals.worker_process_init.connect(weak=False)
+    def _tracing(**_: Any) -> None:
+        # After the fork: each pool process exports its own spans.
+        provider = configure_tracing("worker")
+        CeleryInstrumentor().instrument(tracer_provider=provider)  # type: ignore[no-untyped-call]
+
+    if settings.worker_pool != "prefork":
+        _tracing()
 
     return app

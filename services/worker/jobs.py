@@ -18,6 +18,7 @@ from services.worker.summarizer import SessionSource, SessionWithSummary, Turn
 from shared.errors import CandidateNotFound, InvalidTaskInput, NothingToSummarize, SessionNotFound
 from shared.store import SessionRow, SummaryRow
 from shared.store import repository as repo
+from shared.telemetry import tracer
 
 _TURNS = TypeAdapter(list[TranscriptTurn])
 
@@ -33,7 +34,7 @@ def summarize_session(
 ) -> dict[str, Any]:
     """Summarize one session (inline transcript, else the stored session)."""
     mode_ = _mode(mode)
-    with ctx.db.session() as db:
+    with _span("load_source", task_id), ctx.db.session() as db:
         done = repo.summary_for_task(db, task_id)
         if done is not None:
             return _payload(done)
@@ -49,15 +50,16 @@ def summarize_session(
                     f" not {candidate_id}"
                 )
             source = _stored_source(row, mode_)
-    summary = ctx.summarizer.summarize_session(source)
-    with ctx.db.session() as db:
+    with _span("summarize", task_id):
+        summary = ctx.summarizer.summarize_session(source)
+    with _span("store", task_id), ctx.db.session() as db:
         stored = _save_session_summary(db, task_id, source, summary)
         return _payload(stored)
 
 
 def summarize_profile(ctx: WorkerContext, *, task_id: str, candidate_id: str) -> dict[str, Any]:
     """Aggregate a candidate's sessions, reusing session summaries of unchanged content."""
-    with ctx.db.session() as db:
+    with _span("load_source", task_id, Kind.PROFILE), ctx.db.session() as db:
         done = repo.summary_for_task(db, task_id)
         if done is not None:
             return _payload(done)
@@ -70,8 +72,9 @@ def summarize_profile(ctx: WorkerContext, *, task_id: str, candidate_id: str) ->
         sessions = [s for s in current if s is not None]
         if not sessions:
             raise NothingToSummarize(f"candidate {candidate_id} has no session with usable text")
-    profile = ctx.summarizer.summarize_profile(candidate_id, sessions)
-    with ctx.db.session() as db:
+    with _span("summarize", task_id, Kind.PROFILE):
+        profile = ctx.summarizer.summarize_profile(candidate_id, sessions)
+    with _span("store", task_id, Kind.PROFILE), ctx.db.session() as db:
         stored = repo.save_summary(
             db,
             task_id=task_id,
@@ -122,6 +125,14 @@ def _save_session_summary(
         engine=summary.engine,
         engine_version=summary.engine_version,
         payload=summary.model_dump_json(),
+    )
+
+
+def _span(step: str, task_id: str, kind: Kind = Kind.SESSION) -> Any:
+    """A child span of the task's run span for one step of the job."""
+    return tracer().start_as_current_span(
+        f"summarization.{step}",
+        attributes={"summarization.task_id": task_id, "summarization.kind": kind.value},
     )
 
 

@@ -4,8 +4,10 @@ Celery's task events travel over Redis pub/sub, so whatever is sent while no pro
 listens is lost (celery/celery#5317). The worker therefore also XADDs each step of its
 tasks to ``STREAM_LIFECYCLE`` in the same shape as Celery's events; the projector reads
 that stream in a consumer group and applies both sources through the same, idempotent
-path. A failed XADD is logged, not raised: the Celery event still goes out, and the
-projector's reconciler repairs whatever both missed.
+path. Each entry carries the ``traceparent`` of the task's run span, so the projector's
+update joins the request's trace as the run's child. A failed XADD is logged, not
+raised: the Celery event still goes out, and the projector's reconciler repairs
+whatever both missed.
 """
 
 import os
@@ -20,6 +22,7 @@ from contracts.streams import TaskNames
 from shared.logging import get_logger
 from shared.redis_client import sync_redis
 from shared.settings import CommonSettings
+from shared.telemetry import current_traceparent
 
 log = get_logger(__name__)
 
@@ -46,6 +49,7 @@ class LifecycleStream:
             "uuid": task_id,
             "timestamp": repr(time.time()),
             "hostname": self._hostname,
+            **current_traceparent(),
             **{k: str(v) for k, v in fields.items() if v is not None},
         }
         try:

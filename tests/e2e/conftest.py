@@ -13,8 +13,8 @@ def stack(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     namespace = f"e{uuid.uuid4().hex[:10]}"
     tmp = tmp_path_factory.mktemp(namespace)
     stack = Stack(isolated_env(redis_url, namespace, tmp), tmp)
-    stack.start()
     try:
+        stack.start()
         yield stack
     finally:
         stack.stop()

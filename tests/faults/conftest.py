@@ -181,7 +181,7 @@ def fault_stack(redis_url: str, tmp_path: Path) -> Iterator[StackFactory]:
         namespace = f"f{uuid.uuid4().hex[:10]}"
         env = {**isolated_env(url or redis_url, namespace, tmp_path), **FAST, **extra}
         stack = Stack(env, tmp_path)
-        made.append((stack, url or redis_url, namespace))
+        made.append((stack, url or redis_url, namespace))  # stopped even if start fails
         stack.start()
         return stack, Probe(env)
 
