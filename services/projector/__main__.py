@@ -54,7 +54,7 @@ def main() -> None:
     ).start()
     threading.Thread(target=lifecycle.run, name="lifecycle", daemon=True).start()
     threading.Thread(target=reconciler.run, name="reconciler", daemon=True).start()
-    consume_events(app, projector, settings.reconnect_max_delay)
+    consume_events(app, projector, settings.reconnect_max_delay, settings.celery_event_grace)
 
 
 if __name__ == "__main__":

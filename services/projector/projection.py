@@ -62,6 +62,8 @@ def _rejected(event: Event) -> Step:
     return Step(TaskStatus.PENDING, "REJECTED", {"requeued": "1" if event.get("requeue") else "0"})
 
 
+TERMINAL_EVENTS = frozenset({"task-succeeded", "task-failed", "task-revoked"})
+
 HANDLERS: dict[str, Callable[[Event], Step]] = {
     "task-sent": _sent,
     "task-received": _received,

@@ -1,20 +1,65 @@
-"""Consume Celery's task events (``app.events.Receiver``), reconnecting on any failure."""
+"""Consume Celery's task events (``app.events.Receiver``), reconnecting on any failure.
 
+Non-terminal events are applied at once. Terminal ones wait ``CELERY_EVENT_GRACE``
+seconds first: the worker's durable lifecycle stream normally delivers the same step
+within milliseconds, carrying the task's trace context, so the Celery event only acts
+when that copy went missing (and the reconciler backs up both).
+"""
+
+import heapq
+import itertools
+import threading
 import time
+from typing import Any
 
 from celery import Celery
 
+from services.projector.projection import TERMINAL_EVENTS
 from services.projector.projector import Projector
 from shared.logging import get_logger
 
 log = get_logger(__name__)
 
 
-def consume_events(app: Celery, projector: Projector, max_delay: float) -> None:
+class Deferred:
+    """Calls ``projector.on_event`` for events once their grace period is over."""
+
+    def __init__(self, projector: Projector, grace: float) -> None:
+        self._projector = projector
+        self._grace = grace
+        self._heap: list[tuple[float, int, dict[str, Any]]] = []
+        self._order = itertools.count()
+        self._ready = threading.Condition()
+
+    def add(self, event: dict[str, Any]) -> None:
+        with self._ready:
+            due = time.monotonic() + self._grace
+            heapq.heappush(self._heap, (due, next(self._order), event))
+            self._ready.notify()
+
+    def run(self) -> None:
+        while True:
+            with self._ready:
+                while not self._heap or self._heap[0][0] > time.monotonic():
+                    timeout = self._heap[0][0] - time.monotonic() if self._heap else None
+                    self._ready.wait(timeout)
+                _, _, event = heapq.heappop(self._heap)
+            try:
+                self._projector.on_event(event)
+            except Exception:
+                log.exception("event_projection_failed", event_type=event.get("type"))
+
+
+def consume_events(app: Celery, projector: Projector, max_delay: float, grace: float) -> None:
     """Run forever: capture task events and hand each to the projector."""
+    deferred = Deferred(projector, grace)
+    threading.Thread(target=deferred.run, name="deferred-terminal", daemon=True).start()
     delay = 0.1
 
-    def on_event(event: dict[str, object]) -> None:
+    def on_event(event: dict[str, Any]) -> None:
+        if event.get("type") in TERMINAL_EVENTS:
+            deferred.add(event)
+            return
         try:
             projector.on_event(event)
         except Exception:

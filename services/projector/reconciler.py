@@ -18,12 +18,12 @@ from shared.status_view import TransitionWriter
 
 log = get_logger(__name__)
 
-TERMINAL_EVENTS = {"SUCCESS": "task-succeeded", "FAILURE": "task-failed", "REVOKED": "task-revoked"}
+EVENT_FOR_STATE = {"SUCCESS": "task-succeeded", "FAILURE": "task-failed", "REVOKED": "task-revoked"}
 
 
 def synthetic_event(task_id: str, meta: dict[str, Any]) -> dict[str, Any] | None:
     """The terminal task event a finished result implies (None while unfinished)."""
-    event_type = TERMINAL_EVENTS.get(str(meta.get("status")))
+    event_type = EVENT_FOR_STATE.get(str(meta.get("status")))
     if event_type is None:
         return None
     done = meta.get("date_done")

@@ -3,17 +3,25 @@
 ``FAKE_WORK_SECONDS`` adds that much (interruptible) sleep to every session summary, so
 a fault test can kill a worker mid-task. A session whose first turn contains
 ``[[work:<seconds>]]`` sleeps that long instead (a task that outlives the soft time
-limit). Active only when ``SUMMARIZER_ENGINE=fake``.
+limit), and one containing ``[[fail-first]]`` fails its first attempt with a transient
+error (a task that retries once). Active only when ``SUMMARIZER_ENGINE=fake``.
 """
 
 import re
 import time
 from collections.abc import Sequence
 
+from celery import current_task
+
 from contracts.summary import ProfileSummary, SessionSummary
 from services.worker.summarizer import SessionSource, SessionWithSummary, Summarizer
 
 _DIRECTIVE = re.compile(r"\[\[work:(\d+(?:\.\d+)?)\]\]")
+_FAIL_FIRST = "[[fail-first]]"
+
+
+class SimulatedTransientError(RuntimeError):
+    """Stands for a dependency that failed once (retried like any transient error)."""
 
 
 class SimulatedWork:
@@ -24,7 +32,10 @@ class SimulatedWork:
         self.version = engine.version
 
     def summarize_session(self, source: SessionSource) -> SessionSummary:
-        found = _DIRECTIVE.search(source.turns[0].text) if source.turns else None
+        first = source.turns[0].text if source.turns else ""
+        if _FAIL_FIRST in first and current_task and current_task.request.retries == 0:
+            raise SimulatedTransientError("simulated failure of the first attempt")
+        found = _DIRECTIVE.search(first)
         time.sleep(float(found.group(1)) if found else self._seconds)
         return self._engine.summarize_session(source)
 
