@@ -60,10 +60,25 @@ def test_one_trace_from_http_call_to_completion_event(traced: tuple[Stack, Colle
     env = stack.env
     completed = f"{env['STREAM_COMPLETED']} publish"
 
+    expected = {
+        "POST /summarization/summarize-session",
+        f"{env['STREAM_REQUESTED']} create",
+        f"{env['STREAM_REQUESTED']} publish",
+        f"{env['STREAM_REQUESTED']} process",
+        "apply_async/summarization.summarize_session",
+        "run/summarization.summarize_session",
+        "summarization.load_source",
+        "summarization.summarize",
+        "summarization.store",
+        "summarization.status update",
+        completed,
+    }
+
     def complete() -> list[Span]:
+        """The trace once every process has exported its part (each exports in batches)."""
         roots = [s for s in collector.spans if s.attributes.get("summarization.task_id") == task_id]
         spans = collector.trace(roots[0].trace_id) if roots else []
-        return spans if by_name(spans, completed) else []
+        return spans if expected <= {s.name for s in spans} else []
 
     wait_for(complete, 30, "the completion event's span")
     spans = complete()
@@ -78,8 +93,9 @@ def test_one_trace_from_http_call_to_completion_event(traced: tuple[Stack, Colle
     consume = one(spans, f"{env['STREAM_REQUESTED']} process")
     send = one(spans, "apply_async/summarization.summarize_session")
     run = one(spans, "run/summarization.summarize_session")
-    update = one(spans, "summarization.status update")
-    out = one(spans, completed)
+    [out] = [s for s in by_name(spans, completed) if s.attributes["summarization.published"]]
+    update = ids[out.parent_id]
+    assert update.name == "summarization.status update"
 
     def ancestors(span: Span) -> list[str]:
         chain = []
@@ -137,7 +153,13 @@ def test_an_xadded_event_joins_its_producers_trace_and_retries_show(
         },
     )
     completed = f"{stack.env['STREAM_COMPLETED']} publish"
-    wait_for(lambda: by_name(collector.trace(trace_id), completed), 30, "the retried task's trace")
+
+    def exported() -> bool:
+        spans = collector.trace(trace_id)
+        runs = by_name(spans, "run/summarization.summarize_session")
+        return len(runs) == 2 and bool(by_name(spans, completed))
+
+    wait_for(exported, 30, "the retried task's trace")
     spans = collector.trace(trace_id)
     consume = one(spans, f"{stack.env['STREAM_REQUESTED']} process")
     assert consume.parent_id == "00f067aa0ba902b7", "the producer's span is the parent"
