@@ -21,6 +21,7 @@ from opentelemetry.instrumentation.celery import CeleryInstrumentor
 from redis.exceptions import ResponseError
 
 from services.dispatcher.dispatch import Dispatcher
+from services.dispatcher.metrics import GROUPS_RECREATED
 from services.dispatcher.reclaim import Reclaimer
 from services.dispatcher.sender import CelerySender
 from services.dispatcher.settings import DispatcherSettings
@@ -119,6 +120,7 @@ class DispatcherService:
                 )
                 if made:
                     self.groups_recreated += 1
+                    GROUPS_RECREATED.inc()
                     self.group_recreated_at = datetime.now(UTC).isoformat()
                     log.error("consumer_group_recreated", group=self.settings.consumer_group)
                 if not self.subscriber.running:

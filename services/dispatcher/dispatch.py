@@ -9,6 +9,7 @@ import orjson
 import redis.asyncio as aioredis
 
 from contracts.events import SummarizationRequested
+from services.dispatcher.metrics import DEAD_LETTERED, DISPATCHED, DUPLICATES
 from services.dispatcher.parsing import InvalidEvent, parse_request
 from services.dispatcher.settings import DispatcherSettings
 from shared import keys
@@ -42,10 +43,12 @@ class Dispatcher:
             event = parse_request(body, size, self.settings.max_event_bytes)
         except InvalidEvent as exc:
             await self._dead_letter(exc, body, entry_id)
+            DEAD_LETTERED.labels("invalid").inc()
             return Outcome.DEAD_LETTERED
         dedupe_key = keys.dispatched(self.settings.key_prefix, event.task_id)
         if await self.redis.exists(dedupe_key):
             log.info("duplicate_request_skipped", task_id=event.task_id, entry_id=entry_id)
+            DUPLICATES.inc()
             return Outcome.DUPLICATE
         await record_pending(
             self.redis,
@@ -56,6 +59,7 @@ class Dispatcher:
         await self.sender.send(event)
         await self.redis.set(dedupe_key, entry_id, ex=self.settings.dedupe_ttl_seconds)
         log.info("task_sent", task_id=event.task_id, kind=event.kind.value, entry_id=entry_id)
+        DISPATCHED.labels(event.kind.value).inc()
         return Outcome.SENT
 
     async def _dead_letter(self, exc: InvalidEvent, body: Any, entry_id: str) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from services.dispatcher.dispatch import Dispatcher
+from services.dispatcher.metrics import DEAD_LETTERED, RECLAIMED
 from services.dispatcher.settings import DispatcherSettings
 from shared.dead_letters import dead_letter
 from shared.envelope import decode_entry
@@ -93,6 +94,7 @@ class Reclaimer:
                         log.warning("reclaimed_entry_failed", entry_id=entry_id, error=str(exc))
                         continue
                     self.reclaimed += 1
+                    RECLAIMED.inc()
                     log.info("entry_reclaimed", entry_id=entry_id, deliveries=times)
             await self._redis.xack(self._s.stream_requested, self._s.consumer_group, raw_id)
             handled += 1
@@ -115,4 +117,5 @@ class Reclaimer:
             approximate=True,
         )
         self.dead_lettered += 1
+        DEAD_LETTERED.labels("max_deliveries").inc()
         log.error("entry_dead_lettered_after_deliveries", entry_id=entry_id, deliveries=times)

@@ -8,10 +8,12 @@ from fastapi import FastAPI
 from faststream.redis import RedisBroker
 from faststream.redis.opentelemetry import RedisTelemetryMiddleware
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from prometheus_client import make_asgi_app
 
 from services.gateway.deps import Gateway
 from services.gateway.idempotency import IdempotencyKeys
 from services.gateway.limits import Backlog, BodySizeLimit
+from services.gateway.metrics import RequestMetrics
 from services.gateway.routes import health, sessions, summarization
 from services.gateway.settings import GatewaySettings
 from shared.envelope import JSONMessageFormat
@@ -60,6 +62,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestMetrics)
+    app.mount("/metrics", make_asgi_app())
     FastAPIInstrumentor.instrument_app(
         app, tracer_provider=provider, excluded_urls="healthz,readyz,metrics"
     )

@@ -9,6 +9,8 @@ import sys
 import threading
 from types import FrameType
 
+from prometheus_client import REGISTRY
+
 from services.projector.lifecycle import LifecycleConsumer
 from services.projector.projector import Projector
 from services.projector.receiver import consume_events
@@ -17,6 +19,7 @@ from services.projector.results import ResultReader
 from services.projector.settings import ProjectorSettings
 from shared.celery_app import make_celery
 from shared.logging import configure_logging, get_logger
+from shared.metrics import RedisStateCollector
 from shared.ops_server import OpsServer
 from shared.redis_client import sync_redis
 from shared.status_view import TransitionWriter
@@ -45,7 +48,9 @@ def main() -> None:
     projector = Projector(settings, writer, results)
     lifecycle = LifecycleConsumer(settings, sync_redis(settings.redis_url), projector)
     reconciler = Reconciler(settings, writer, results, projector)
-    ping = sync_redis(settings.redis_url).ping
+    state = sync_redis(settings.redis_url)
+    REGISTRY.register(RedisStateCollector(state, settings))
+    ping = state.ping
     OpsServer(
         "projector",
         settings.ops_port,

@@ -9,6 +9,7 @@ from opentelemetry.trace import SpanKind
 
 from contracts.events import SummarizationCompleted, SummarizationFailed, TaskError
 from contracts.status import TaskStatus
+from services.projector.metrics import observe_outcome
 from services.projector.outcome import (
     envelope,
     needs_dead_letter,
@@ -93,6 +94,13 @@ class Projector:
                 span.set_attribute("summarization.published", result == 2)
         if result == 2:
             log.info("task_finished", status=step.status.value)
+            observe_outcome(
+                record.get("kind", ""),
+                step.status.value,
+                transition.outcome_stream,
+                {**record, **transition.fields, "ts": repr(transition.timestamp)},
+                transition.dead_letter is not None,
+            )
         return result
 
     def _terminal(

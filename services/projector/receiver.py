@@ -14,6 +14,7 @@ from typing import Any
 
 from celery import Celery
 
+from services.projector.metrics import worker_event
 from services.projector.projection import TERMINAL_EVENTS
 from services.projector.projector import Projector
 from shared.logging import get_logger
@@ -57,7 +58,11 @@ def consume_events(app: Celery, projector: Projector, max_delay: float, grace: f
     delay = 0.1
 
     def on_event(event: dict[str, Any]) -> None:
-        if event.get("type") in TERMINAL_EVENTS:
+        event_type = str(event.get("type", ""))
+        if event_type.startswith("worker-"):
+            worker_event(event_type, str(event.get("hostname")), float(event["timestamp"]))
+            return
+        if event_type in TERMINAL_EVENTS:
             deferred.add(event)
             return
         try:

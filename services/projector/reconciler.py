@@ -10,6 +10,7 @@ import time
 from datetime import datetime
 from typing import Any
 
+from services.projector.metrics import REPAIRS
 from services.projector.projector import Projector
 from services.projector.results import ResultReader
 from services.projector.settings import ProjectorSettings
@@ -69,6 +70,7 @@ class Reconciler:
             event = synthetic_event(task_id, meta) if meta else None
             if event is not None and self._projector.on_event(event) == 2:
                 repaired += 1
+                REPAIRS.inc()
                 log.warning("status_repaired", task_id=task_id, status=meta and meta["status"])
         self.repairs += repaired
         return repaired

@@ -21,3 +21,58 @@ def _ready(stack: Stack, name: str) -> bool:
         return stack.ops(name).status_code == 200
     except Exception:
         return False
+
+
+def test_metrics_an_sre_can_alert_on(stack: Stack) -> None:
+    import json
+    import uuid
+
+    import httpx
+    import redis
+    from prometheus_client.parser import text_string_to_metric_families
+
+    r = redis.Redis.from_url(stack.env["REDIS_URL"], decode_responses=True)
+    task_id = str(uuid.uuid4())
+    turns = [{"role": "candidate", "text": "I maintain the billing service."}]
+    r.xadd(
+        stack.env["STREAM_REQUESTED"],
+        {"task_id": task_id, "kind": "session", "candidate_id": "c", "session_id": "s",
+         "transcript": json.dumps(turns)},
+    )  # fmt: skip
+    key = f"{stack.env['KEY_PREFIX']}task:{task_id}"
+    wait_for(lambda: r.hget(key, "status") == "SUCCESS", 30, "the task")
+    httpx.get(f"{stack.url}/summarization/task-status/{task_id}")
+
+    def samples(name: str) -> dict[tuple[tuple[str, str], ...], float]:
+        text = (
+            stack.ops(name, "/metrics").text
+            if name != "gateway"
+            else httpx.get(f"{stack.url}/metrics/").text
+        )
+        return {
+            (s.name, *sorted(s.labels.items())): s.value  # type: ignore[misc]
+            for family in text_string_to_metric_families(text)
+            for s in family.samples
+        }
+
+    projector = samples("projector")
+    assert (
+        projector[
+            ("summarization_tasks_finished_total", ("kind", "session"), ("status", "SUCCESS"))
+        ]
+        >= 1
+    )
+    assert projector[("summarization_task_duration_seconds_count", ("kind", "session"))] >= 1
+    assert ("summarization_stream_length", ("stream", "requested")) in projector
+    assert ("summarization_stream_length", ("stream", "tasks_dlq")) in projector
+    queue = stack.env["QUEUE_SESSION"]
+    assert projector[("summarization_celery_queue_depth", ("queue", queue))] == 0
+    wait_for(lambda: samples("projector")[("summarization_workers_alive",)] >= 1, 10, "heartbeat")
+    dispatcher = samples("dispatcher")
+    assert dispatcher[("summarization_dispatched_total", ("kind", "session"))] >= 1
+    gateway = samples("gateway")
+    route = ("route", "/summarization/task-status/{task_id}")
+    assert (
+        gateway[("summarization_http_requests_total", ("method", "GET"), route, ("status", "200"))]
+        >= 1
+    )

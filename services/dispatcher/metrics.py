@@ -1,0 +1,13 @@
+"""The dispatcher's metrics."""
+
+from prometheus_client import Counter
+
+DISPATCHED = Counter("summarization_dispatched_total", "Celery tasks sent", ["kind"])
+DUPLICATES = Counter("summarization_duplicate_requests_total", "Requests already sent")
+DEAD_LETTERED = Counter(
+    "summarization_requests_dead_lettered_total", "Events sent to the requested DLQ", ["cause"]
+)
+RECLAIMED = Counter("summarization_entries_reclaimed_total", "Pending entries claimed again")
+GROUPS_RECREATED = Counter(
+    "summarization_consumer_groups_recreated_total", "Consumer groups lost by Redis and re-made"
+)
