@@ -35,3 +35,24 @@ def test_redis_keeps_an_append_only_file_and_services_wait_for_it() -> None:
     for name in ("gateway", "dispatcher", "worker", "projector"):
         depends = compose["services"][name]["depends_on"]
         assert depends["redis"]["condition"] == "service_healthy", name
+
+
+def test_observability_files_exist_and_alerts_parse() -> None:
+    compose = load()
+    for name in ("otel-collector", "jaeger", "prometheus", "flower"):
+        assert name in compose["services"], name
+    for service in compose["services"].values():
+        for volume in service.get("volumes", []):
+            source = volume.split(":")[0]
+            if source.startswith("./"):
+                assert (ROOT / source).exists(), source
+    rules = yaml.safe_load((ROOT / "deploy/prometheus/alerts.yml").read_text())
+    names = [r["alert"] for g in rules["groups"] for r in g["rules"]]
+    readme = (ROOT / "README.md").read_text().lower()
+    for rule in (r for g in rules["groups"] for r in g["rules"]):
+        anchor = rule["annotations"]["runbook"].split("#")[1]
+        assert f"### {anchor.replace('-', ' ')}" in readme, f"runbook section for {rule['alert']}"
+    assert "SummarizationNoWorkerHeartbeats" in names
+    scrape = yaml.safe_load((ROOT / "deploy/prometheus/prometheus.yml").read_text())
+    jobs = {job["job_name"] for job in scrape["scrape_configs"]}
+    assert jobs == {"gateway", "dispatcher", "worker", "projector"}
