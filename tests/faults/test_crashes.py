@@ -57,3 +57,19 @@ def test_projector_stopped_then_restarted(fault_stack: StackFactory) -> None:
     assert probe.statuses(ids)["SUCCESS"] == N
     assert all(completed[t] == 1 for t in ids), "exactly one completion event per task"
     assert figures.duplicate_effects == 0
+
+
+def test_two_projector_replicas_publish_each_outcome_once(fault_stack: StackFactory) -> None:
+    from tests.stack import Service
+
+    stack, probe = fault_stack(FAKE_WORK_SECONDS="0.005")
+    env = {**stack.env, "OPS_PORT": "0"}
+    second = Service("projector", env, stack.log_dir / "projector-2.log").start()
+    stack.services["projector-2"] = second
+    ids = probe.send(N)
+    probe.wait_terminal(ids, 90, stack)
+    completed = probe.outcome_counts("STREAM_COMPLETED")
+    figures = probe.report("two projector replicas", ids)
+    assert all(completed[t] == 1 for t in ids), "exactly one completion event per task"
+    assert figures.duplicate_effects == 0
+    assert second.alive
