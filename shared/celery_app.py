@@ -12,11 +12,16 @@ from contracts.streams import TaskNames
 from shared.settings import CommonSettings
 
 
-def make_celery(settings: CommonSettings, main: str = "summarization") -> Celery:
+def make_celery(
+    settings: CommonSettings, main: str = "summarization", results: bool = True
+) -> Celery:
+    """The Celery app. ``results=False`` for a producer that never reads results: Celery's
+    Redis backend otherwise SUBSCRIBEs to every sent task's result channel, and keeps
+    those subscriptions (and their memory) until someone reads the results."""
     app = Celery(
         main,
         broker=settings.celery_broker_url,
-        backend=settings.celery_result_backend,
+        backend=settings.celery_result_backend if results else "disabled",
         set_as_current=False,
     )
     transport: dict[str, Any] = {

@@ -34,6 +34,7 @@ from shared import keys
 from shared.telemetry import current_traceparent
 
 TRANSITION_LUA = resources.files("shared").joinpath("lua/transition.lua").read_text()
+PENDING_LUA = resources.files("shared").joinpath("lua/pending.lua").read_text()
 
 
 def iso(ts: float | None = None) -> str:
@@ -64,21 +65,26 @@ def pending_fields(event: SummarizationRequested, traceparent: str = "") -> dict
     return {k: v for k, v in fields.items() if v != ""}
 
 
-async def record_pending(
-    client: aioredis.Redis, prefix: str, ttl: int, event: SummarizationRequested
-) -> None:
-    """Create the task's record as PENDING; fields already present are left alone.
+class PendingRecords:
+    """Creates records as PENDING (the gateway's and the dispatcher's one write)."""
 
-    The current trace context is kept in the record so the projector's update and the
-    completion event join the request's trace."""
-    key = keys.status(prefix, event.task_id)
-    fields = pending_fields(event, current_traceparent().get("traceparent", ""))
-    async with client.pipeline(transaction=True) as pipe:
+    def __init__(self, client: aioredis.Redis, prefix: str, ttl: int) -> None:
+        self._prefix = prefix
+        self._ttl = ttl
+        self._script = client.register_script(PENDING_LUA)
+
+    async def record(self, event: SummarizationRequested) -> bool:
+        """Create the task's record unless it exists (one round trip); True if created.
+
+        The current trace context is kept in the record so the projector's update and
+        the completion event join the request's trace."""
+        fields = pending_fields(event, current_traceparent().get("traceparent", ""))
+        args: list[str | int] = [self._ttl, event.task_id, fields["ts"]]
         for name, value in fields.items():
-            pipe.hsetnx(key, name, value)
-        pipe.expire(key, ttl)
-        pipe.zadd(keys.active(prefix), {event.task_id: float(fields["ts"])}, nx=True)
-        await pipe.execute()
+            args += [name, value]
+        record_keys = [keys.status(self._prefix, event.task_id), keys.active(self._prefix)]
+        created = await self._script(keys=record_keys, args=args)
+        return bool(created)
 
 
 async def read_record(client: aioredis.Redis, prefix: str, task_id: str) -> dict[str, str] | None:

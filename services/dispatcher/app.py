@@ -30,6 +30,7 @@ from shared.envelope import JSONMessageFormat
 from shared.logging import get_logger
 from shared.ops_server import OpsServer
 from shared.redis_client import async_redis, sync_redis
+from shared.status_view import PendingRecords
 from shared.telemetry import configure_tracing
 
 log = get_logger(__name__)
@@ -72,7 +73,10 @@ class DispatcherService:
             middlewares=[RedisTelemetryMiddleware(tracer_provider=provider)],
         )
         self.dispatcher = Dispatcher(
-            settings, self.redis, CelerySender(make_celery(settings), settings.queues)
+            settings,
+            self.redis,
+            CelerySender(make_celery(settings, results=False), settings.queues),
+            PendingRecords(self.redis, settings.key_prefix, settings.status_ttl_seconds),
         )
         self.groups_recreated = 0
         self.group_recreated_at = ""

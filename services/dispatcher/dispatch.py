@@ -15,7 +15,7 @@ from services.dispatcher.settings import DispatcherSettings
 from shared import keys
 from shared.dead_letters import dead_letter
 from shared.logging import get_logger
-from shared.status_view import record_pending
+from shared.status_view import PendingRecords
 
 log = get_logger(__name__)
 
@@ -35,6 +35,7 @@ class Dispatcher:
     settings: DispatcherSettings
     redis: aioredis.Redis
     sender: Sender
+    pending: PendingRecords
 
     async def handle(self, body: Any, headers: Mapping[str, str], entry_id: str) -> Outcome:
         """Process one entry. Raises only when the entry must stay pending (retry later)."""
@@ -50,12 +51,7 @@ class Dispatcher:
             log.info("duplicate_request_skipped", task_id=event.task_id, entry_id=entry_id)
             DUPLICATES.inc()
             return Outcome.DUPLICATE
-        await record_pending(
-            self.redis,
-            self.settings.key_prefix,
-            self.settings.status_ttl_seconds,
-            event,
-        )
+        await self.pending.record(event)
         await self.sender.send(event)
         await self.redis.set(dedupe_key, entry_id, ex=self.settings.dedupe_ttl_seconds)
         log.info("task_sent", task_id=event.task_id, kind=event.kind.value, entry_id=entry_id)

@@ -14,7 +14,7 @@ from services.gateway.deps import Gateway
 from services.gateway.idempotency import body_hash
 from shared import keys
 from shared.logging import get_logger
-from shared.status_view import read_record, record_pending
+from shared.status_view import read_record
 
 log = get_logger(__name__)
 
@@ -64,7 +64,7 @@ async def submit(
 async def accept(gateway: Gateway, event: SummarizationRequested) -> None:
     """Return only once the event is on the stream (the 202 promises it)."""
     settings = gateway.settings
-    await record_pending(gateway.redis, settings.key_prefix, settings.status_ttl_seconds, event)
+    await gateway.pending.record(event)
     await gateway.broker.publish(
         event.model_dump(mode="json", exclude_none=True),
         stream=settings.stream_requested,

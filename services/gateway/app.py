@@ -18,6 +18,7 @@ from services.gateway.routes import health, sessions, summarization
 from services.gateway.settings import GatewaySettings
 from shared.envelope import JSONMessageFormat
 from shared.redis_client import async_redis
+from shared.status_view import PendingRecords
 from shared.store import Database
 from shared.telemetry import configure_tracing
 
@@ -47,6 +48,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                 redis, settings.key_prefix, settings.idempotency_ttl_seconds
             ),
             backlog=Backlog(redis, settings.stream_requested, settings.consumer_group),
+            pending=PendingRecords(redis, settings.key_prefix, settings.status_ttl_seconds),
         )
         try:
             yield

@@ -10,6 +10,7 @@ from faststream.redis import RedisBroker
 from services.gateway.idempotency import IdempotencyKeys
 from services.gateway.limits import Backlog
 from services.gateway.settings import GatewaySettings
+from shared.status_view import PendingRecords
 from shared.store import Database
 
 
@@ -21,6 +22,7 @@ class Gateway:
     db: Database
     idempotency: IdempotencyKeys
     backlog: Backlog
+    pending: PendingRecords
 
 
 def get_gateway(request: Request) -> Gateway:

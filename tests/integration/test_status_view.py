@@ -8,7 +8,7 @@ import redis
 from contracts.events import SummarizationRequested
 from contracts.status import TaskStatus
 from shared.redis_client import async_redis, sync_redis
-from shared.status_view import Transition, TransitionWriter, read_record, record_pending
+from shared.status_view import PendingRecords, Transition, TransitionWriter, read_record
 
 
 @pytest.fixture
@@ -70,14 +70,16 @@ async def test_pending_record_keeps_fields_already_there(
     client = async_redis(redis_url)
     prefix = f"{namespace}:"
     event = SummarizationRequested(task_id="t1", kind="session", candidate_id="c1", session_id="s1")
-    await record_pending(client, prefix, 60, event)
+    pending = PendingRecords(client, prefix, 60)
+    assert await pending.record(event)
     writer.apply(step(TaskStatus.STARTED, 9e9))
-    await record_pending(client, prefix, 60, event)  # a redelivered event: no regression
+    assert not await pending.record(event)  # a redelivered event: no regression
     record = await read_record(client, prefix, "t1")
     assert record is not None
     assert record["status"] == "STARTED"
     assert record["session_id"] == "s1"
     assert 0 < await client.ttl(f"{prefix}task:t1") <= 3600
+    assert await client.zscore(f"{prefix}active", "t1") is not None
     await client.aclose()
 
 
