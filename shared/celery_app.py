@@ -13,11 +13,16 @@ from shared.settings import CommonSettings
 
 
 def make_celery(
-    settings: CommonSettings, main: str = "summarization", results: bool = True
+    settings: CommonSettings,
+    main: str = "summarization",
+    results: bool = True,
+    sent_events: bool = True,
 ) -> Celery:
     """The Celery app. ``results=False`` for a producer that never reads results: Celery's
     Redis backend otherwise SUBSCRIBEs to every sent task's result channel, and keeps
-    those subscriptions (and their memory) until someone reads the results."""
+    those subscriptions (and their memory) until someone reads the results.
+    ``sent_events=False`` skips the ``task-sent`` event (a PUBLISH per task) when the
+    status record already says PENDING."""
     app = Celery(
         main,
         broker=settings.celery_broker_url,
@@ -49,7 +54,7 @@ def make_celery(
         timezone="UTC",
         enable_utc=True,
         task_track_started=True,
-        task_send_sent_event=True,
+        task_send_sent_event=sent_events,
         worker_send_task_events=True,
         result_extended=True,
         result_expires=settings.status_ttl_seconds,

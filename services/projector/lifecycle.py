@@ -97,7 +97,9 @@ class LifecycleConsumer:
         for entry_id, fields in entries:
             if fields:
                 try:
-                    self._projector.on_event(as_event(fields))
+                    event = as_event(fields)
+                    self._projector.on_event(event)
+                    self._projector.remember(event)
                 except redis.RedisError:
                     raise
                 except Exception:

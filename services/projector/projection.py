@@ -37,6 +37,8 @@ def _received(event: Event) -> Step:
 
 def _started(event: Event) -> Step:
     fields = {"started_at": iso(event["timestamp"]), "worker": str(event.get("hostname", ""))}
+    if "retries" in event:  # the worker's lifecycle entry knows the attempt
+        fields["attempts"] = str(int(event["retries"]) + 1)
     return Step(TaskStatus.STARTED, "STARTED", fields)
 
 

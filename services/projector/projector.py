@@ -1,6 +1,8 @@
 """Apply one Celery task event to the status view, publishing the outcome when terminal."""
 
+import threading
 import time
+from collections import OrderedDict
 from dataclasses import replace
 from typing import Any
 
@@ -28,6 +30,9 @@ from shared.telemetry import context_from, current_traceparent, tracer
 log = get_logger(__name__)
 
 APPLIED_NAMES = {0: "ignored", 1: "applied", 2: "published"}
+SEEN_LIMIT = 100_000
+IMPLIED = {"task-started": ("task-received",)}
+"""A lifecycle step that makes a Celery event redundant too (started carries attempts)."""
 
 
 class Projector:
@@ -37,6 +42,27 @@ class Projector:
         self._settings = settings
         self._writer = writer
         self._results = results
+        self._seen: OrderedDict[tuple[str, str], None] = OrderedDict()
+        self._seen_lock = threading.Lock()
+
+    def remember(self, event: Event) -> None:
+        """Note a step applied from the lifecycle stream (bounded memory: newest kept)."""
+        task_id, event_type = str(event.get("uuid")), str(event.get("type"))
+        with self._seen_lock:
+            self._seen[(task_id, event_type)] = None
+            for earlier in IMPLIED.get(event_type, ()):
+                self._seen[(task_id, earlier)] = None
+            while len(self._seen) > SEEN_LIMIT:
+                self._seen.popitem(last=False)
+
+    def seen(self, event: Event) -> bool:
+        """Whether this step (task, event type) was already applied from the lifecycle.
+
+        A retried task repeats its steps; the lifecycle reports each attempt, so a Celery
+        copy of any of them adds nothing while the lifecycle copy arrives."""
+        key = (str(event.get("uuid")), str(event.get("type")))
+        with self._seen_lock:
+            return key in self._seen
 
     def on_event(self, event: Event) -> int:
         """0 ignored, 1 applied, 2 applied and the outcome event published."""

@@ -1,9 +1,10 @@
 """Consume Celery's task events (``app.events.Receiver``), reconnecting on any failure.
 
-Non-terminal events are applied at once. Terminal ones wait ``CELERY_EVENT_GRACE``
-seconds first: the worker's durable lifecycle stream normally delivers the same step
-within milliseconds, carrying the task's trace context, so the Celery event only acts
-when that copy went missing (and the reconciler backs up both).
+``task-sent`` (only Celery reports it) is applied at once. Every other task event waits
+``CELERY_EVENT_GRACE`` seconds: the worker's durable lifecycle stream normally delivers
+the same step within milliseconds, carrying the task's trace context; a step this
+projector already applied from there is skipped without touching Redis, so the Celery
+event only acts when the lifecycle copy went missing (the reconciler backs up both).
 """
 
 import heapq
@@ -15,7 +16,6 @@ from typing import Any
 from celery import Celery
 
 from services.projector.metrics import worker_event
-from services.projector.projection import TERMINAL_EVENTS
 from services.projector.projector import Projector
 from shared.logging import get_logger
 
@@ -45,6 +45,8 @@ class Deferred:
                     timeout = self._heap[0][0] - time.monotonic() if self._heap else None
                     self._ready.wait(timeout)
                 _, _, event = heapq.heappop(self._heap)
+            if self._projector.seen(event):
+                continue
             try:
                 self._projector.on_event(event)
             except Exception:
@@ -62,7 +64,7 @@ def consume_events(app: Celery, projector: Projector, max_delay: float, grace: f
         if event_type.startswith("worker-"):
             worker_event(event_type, str(event.get("hostname")), float(event["timestamp"]))
             return
-        if event_type in TERMINAL_EVENTS:
+        if event_type != "task-sent":
             deferred.add(event)
             return
         try:

@@ -59,21 +59,18 @@ class LifecycleStream:
 
 
 def connect_lifecycle(app: Celery, stream: LifecycleStream) -> None:
-    """Append received / started / retried / succeeded / failed / revoked of our tasks."""
+    """Append started / retried / succeeded / failed / revoked of our tasks.
+
+    ``task-started`` carries the attempt (``retries``), so Celery's ``task-received``
+    adds nothing the projector needs and is not copied."""
 
     def ours(name: object) -> bool:
         return name in OUR_TASKS
 
-    @signals.task_received.connect(weak=False)
-    def received(request: Any = None, **_: Any) -> None:
-        if request is not None and ours(request.name):
-            retries = request.request_dict.get("retries", 0)
-            stream.emit("task-received", request.id, name=request.name, retries=retries)
-
     @signals.task_prerun.connect(weak=False)
     def started(task_id: str = "", task: Any = None, **_: Any) -> None:
         if task is not None and ours(task.name):
-            stream.emit("task-started", task_id)
+            stream.emit("task-started", task_id, retries=task.request.retries)
 
     @signals.task_retry.connect(weak=False)
     def retried(sender: Any = None, request: Any = None, reason: Any = None, **_: Any) -> None:

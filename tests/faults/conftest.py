@@ -128,11 +128,12 @@ class Probe:
         return counts
 
     def deliveries(self) -> Counter[str]:
-        """Celery deliveries per task (task-received entries of the lifecycle stream)."""
+        """Runs of each task's first attempt (``task-started`` entries with retries 0 in
+        the lifecycle stream): 2 means the task was delivered twice."""
         counts: Counter[str] = Counter()
         stream = self.env["STREAM_LIFECYCLE"]
         for _, fields in self.r.xrange(stream) if self.r.exists(stream) else []:
-            if fields.get("type") == "task-received":
+            if fields.get("type") == "task-started" and fields.get("retries") == "0":
                 counts[fields["uuid"]] += 1
         return counts
 

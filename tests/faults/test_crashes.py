@@ -48,7 +48,7 @@ def test_projector_stopped_then_restarted(fault_stack: StackFactory) -> None:
     stack.services["projector"].kill()
     ids = first + probe.send(N - len(first))
     wait_for(
-        lambda: len(probe.deliveries()) >= N, 60, "the worker to receive every task while down"
+        lambda: len(probe.deliveries()) >= N, 60, "the worker to start every task while down"
     )
     stack.start("projector")
     probe.wait_terminal(ids, 120, stack)
