@@ -73,8 +73,9 @@ class PendingRecords:
         self._ttl = ttl
         self._script = client.register_script(PENDING_LUA)
 
-    async def record(self, event: SummarizationRequested) -> bool:
-        """Create the task's record unless it exists (one round trip); True if created.
+    async def record(self, event: SummarizationRequested, unless_sent: bool = False) -> int:
+        """Create the task's record unless it exists, in one round trip: 1 created,
+        0 already there, -1 (only with ``unless_sent``) the task was already dispatched.
 
         The current trace context is kept in the record so the projector's update and
         the completion event join the request's trace."""
@@ -83,8 +84,10 @@ class PendingRecords:
         for name, value in fields.items():
             args += [name, value]
         record_keys = [keys.status(self._prefix, event.task_id), keys.active(self._prefix)]
-        created = await self._script(keys=record_keys, args=args)
-        return bool(created)
+        if unless_sent:
+            record_keys.append(keys.dispatched(self._prefix, event.task_id))
+        result = await self._script(keys=record_keys, args=args)
+        return int(result)
 
 
 async def read_record(client: aioredis.Redis, prefix: str, task_id: str) -> dict[str, str] | None:

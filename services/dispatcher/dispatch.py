@@ -46,13 +46,12 @@ class Dispatcher:
             await self._dead_letter(exc, body, entry_id)
             DEAD_LETTERED.labels("invalid").inc()
             return Outcome.DEAD_LETTERED
-        dedupe_key = keys.dispatched(self.settings.key_prefix, event.task_id)
-        if await self.redis.exists(dedupe_key):
+        if await self.pending.record(event, unless_sent=True) < 0:
             log.info("duplicate_request_skipped", task_id=event.task_id, entry_id=entry_id)
             DUPLICATES.inc()
             return Outcome.DUPLICATE
-        await self.pending.record(event)
         await self.sender.send(event)
+        dedupe_key = keys.dispatched(self.settings.key_prefix, event.task_id)
         await self.redis.set(dedupe_key, entry_id, ex=self.settings.dedupe_ttl_seconds)
         log.info("task_sent", task_id=event.task_id, kind=event.kind.value, entry_id=entry_id)
         DISPATCHED.labels(event.kind.value).inc()

@@ -1,10 +1,15 @@
 -- Create a task's status record as PENDING, unless it exists (then change nothing).
 --
 -- KEYS[1] the task's status hash   KEYS[2] the index of active tasks
+-- KEYS[3] (optional) the dispatcher's "already sent" record of this task
 -- ARGV[1] TTL in seconds           ARGV[2] the task id   ARGV[3] creation time (epoch s)
 -- ARGV[4..] field, value pairs
--- Returns 1 when created, 0 when the record was already there.
+-- Returns -1 when the task was already sent (nothing written), 1 when the record was
+-- created, 0 when it was already there.
 
+if KEYS[3] and redis.call('EXISTS', KEYS[3]) == 1 then
+  return -1
+end
 if redis.call('EXISTS', KEYS[1]) == 1 then
   return 0
 end

@@ -73,7 +73,9 @@ async def test_pending_record_keeps_fields_already_there(
     pending = PendingRecords(client, prefix, 60)
     assert await pending.record(event)
     writer.apply(step(TaskStatus.STARTED, 9e9))
-    assert not await pending.record(event)  # a redelivered event: no regression
+    assert await pending.record(event) == 0  # a redelivered event: no regression
+    await client.set(f"{prefix}dispatched:t1", "1-0")
+    assert await pending.record(event, unless_sent=True) == -1
     record = await read_record(client, prefix, "t1")
     assert record is not None
     assert record["status"] == "STARTED"
