@@ -36,7 +36,8 @@ faults: $(STAMP)
 	$(BIN)/python -m pytest -q -m faults tests/faults -s
 
 bench: $(STAMP)
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench.pipeline -n 2000
+	$(BIN)/python -m bench.summarizer
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache
