@@ -1,17 +1,21 @@
 """Worker settings (environment variables, upper-cased field names)."""
 
-from typing import Literal
+from typing import Literal, Self
+from urllib.parse import urlsplit
 
-from pydantic import Field
+from pydantic import Field, SecretStr, model_validator
 
 from shared.settings import CommonSettings
+
+MIN_OUTPUT_SHARE = 4
+"""LLM_CONTEXT_TOKENS must be at least this many times LLM_MAX_OUTPUT_TOKENS."""
 
 
 class WorkerSettings(CommonSettings):
     ops_port: int = Field(
         default=9102, ge=0, le=65535, description="/healthz /readyz /metrics; 0 = any free port"
     )
-    summarizer_engine: str = Field(default="extractive", description="extractive | fake")
+    summarizer_engine: str = Field(default="extractive", description="extractive | fake | llm")
     fake_work_seconds: float = Field(
         default=0.0, ge=0, description="With the fake engine: simulated work per session."
     )
@@ -26,6 +30,42 @@ class WorkerSettings(CommonSettings):
         default=0.1, ge=0, le=1, description="Up to this fraction of the delay added at random."
     )
 
+    llm_base_url: str = Field(
+        default="", description="OpenAI-compatible API root, e.g. https://api.openai.com/v1."
+    )
+    llm_model: str = Field(default="", description="Model name sent with every request.")
+    llm_api_key: SecretStr | None = Field(
+        default=None, description="Sent as a Bearer token; never logged. Unset: no header."
+    )
+    llm_timeout_seconds: float = Field(default=60.0, gt=0, description="Per HTTP request.")
+    llm_context_tokens: int = Field(
+        default=8192, ge=512, description="The model's context window: prompt plus answer."
+    )
+    llm_max_output_tokens: int = Field(
+        default=1024, ge=64, description="max_tokens of every request."
+    )
+    llm_json_mode: bool = Field(
+        default=True, description="Send response_format=json_object (off for servers without)."
+    )
+    summarizer_fallback: Literal["none", "extractive"] = Field(
+        default="none", description="Engine used when the LLM's answer cannot be parsed."
+    )
+
     def queue_list(self) -> list[str]:
         names = [q.strip() for q in self.worker_queues.split(",") if q.strip()]
         return names or [self.queue_session, self.queue_profile]
+
+    @model_validator(mode="after")
+    def _check_llm(self) -> Self:
+        if self.llm_context_tokens < MIN_OUTPUT_SHARE * self.llm_max_output_tokens:
+            raise ValueError(
+                f"LLM_CONTEXT_TOKENS must be at least {MIN_OUTPUT_SHARE} x LLM_MAX_OUTPUT_TOKENS"
+                " (room for the prompt and the text to summarize)"
+            )
+        if self.summarizer_engine != "llm":
+            return self
+        if urlsplit(self.llm_base_url).scheme not in {"http", "https"}:
+            raise ValueError("LLM_BASE_URL must be an http(s):// URL when SUMMARIZER_ENGINE=llm")
+        if not self.llm_model.strip():
+            raise ValueError("LLM_MODEL is required when SUMMARIZER_ENGINE=llm")
+        return self
