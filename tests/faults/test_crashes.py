@@ -47,9 +47,7 @@ def test_projector_stopped_then_restarted(fault_stack: StackFactory) -> None:
     wait_for(lambda: probe.statuses(first)["SUCCESS"] >= 10, 60, "some tasks done")
     stack.services["projector"].kill()
     ids = first + probe.send(N - len(first))
-    wait_for(
-        lambda: len(probe.deliveries()) >= N, 60, "the worker to start every task while down"
-    )
+    wait_for(lambda: len(probe.deliveries()) >= N, 60, "the worker to start every task while down")
     stack.start("projector")
     probe.wait_terminal(ids, 120, stack)
     completed = probe.outcome_counts("STREAM_COMPLETED")
