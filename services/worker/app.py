@@ -16,7 +16,7 @@ from shared.telemetry import configure_tracing
 
 
 def create_worker_app(settings: WorkerSettings) -> Celery:
-    build_summarizer(settings.summarizer_engine)  # an unknown engine fails at start-up
+    build_summarizer(settings.summarizer_engine, settings)  # a wrong engine fails at start-up
     app = make_celery(settings)
     app.conf.update(
         task_acks_late=True,

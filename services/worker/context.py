@@ -29,7 +29,7 @@ class ContextHolder:
         if self._context is None or self._pid != os.getpid():
             db = Database(self.settings.database_url)
             db.create_schema()
-            summarizer = build_summarizer(self.settings.summarizer_engine)
+            summarizer = build_summarizer(self.settings.summarizer_engine, self.settings)
             if self.settings.summarizer_engine == "fake":
                 summarizer = SimulatedWork(summarizer, self.settings.fake_work_seconds)
             self._context = WorkerContext(settings=self.settings, db=db, summarizer=summarizer)
