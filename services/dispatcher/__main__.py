@@ -4,6 +4,8 @@ import asyncio
 import contextlib
 import signal
 
+import uvloop
+
 from services.dispatcher.app import DispatcherService
 from services.dispatcher.settings import DispatcherSettings
 from shared.logging import configure_logging
@@ -34,7 +36,7 @@ async def serve(settings: DispatcherSettings) -> None:
 def main() -> None:
     settings = DispatcherSettings()
     configure_logging("dispatcher", settings.log_level, settings.log_format)
-    asyncio.run(serve(settings))
+    uvloop.run(serve(settings))
 
 
 if __name__ == "__main__":
