@@ -52,10 +52,12 @@ class JSONMessageFormat(BinaryMessageFormatV1):
 
 def decode_entry(fields: Mapping[bytes, bytes]) -> tuple[Any, dict[str, Any]]:
     """(body, headers) of a raw stream entry, as FastStream's stream parser reads it:
-    the ``__data__`` envelope (JSON or FastStream binary), else plain field/value pairs."""
+    the ``__data__`` envelope (JSON or FastStream binary), else plain field/value pairs
+    (whose ``traceparent`` field, if any, is also their trace header)."""
     raw = fields.get(DATA_FIELD.encode())
     if raw is None:
-        return {k.decode(): v.decode() for k, v in fields.items()}, {}
+        body = {k.decode(): v.decode() for k, v in fields.items()}
+        return body, ({"traceparent": body["traceparent"]} if "traceparent" in body else {})
     data, headers = JSONMessageFormat.parse(raw)
     try:
         return orjson.loads(data), headers

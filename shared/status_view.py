@@ -16,7 +16,7 @@ the projector moves it forward with ``shared/lua/transition.lua``. The record ex
 ``STATUS_TTL_SECONDS`` after its last change.
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import resources
@@ -71,6 +71,7 @@ class PendingRecords:
     def __init__(self, client: aioredis.Redis, prefix: str, ttl: int) -> None:
         self._prefix = prefix
         self._ttl = ttl
+        self._client = client
         self._script = client.register_script(PENDING_LUA)
 
     async def record(self, event: SummarizationRequested, unless_sent: bool = False) -> int:
@@ -79,15 +80,33 @@ class PendingRecords:
 
         The current trace context is kept in the record so the projector's update and
         the completion event join the request's trace."""
-        fields = pending_fields(event, current_traceparent().get("traceparent", ""))
+        traceparent = current_traceparent().get("traceparent", "")
+        keys_, args = self._call(event, traceparent, unless_sent)
+        return int(await self._script(keys=keys_, args=args))
+
+    async def record_many(
+        self, events: Sequence[tuple[SummarizationRequested, str]], unless_sent: bool = False
+    ) -> list[int]:
+        """``record`` for (event, traceparent) pairs, pipelined: one round trip in all."""
+        if not events:
+            return []
+        async with self._client.pipeline(transaction=False) as pipe:
+            for event, traceparent in events:
+                keys_, args = self._call(event, traceparent, unless_sent)
+                await self._script(keys=keys_, args=args, client=pipe)
+            return [int(r) for r in await pipe.execute()]
+
+    def _call(
+        self, event: SummarizationRequested, traceparent: str, unless_sent: bool
+    ) -> tuple[list[str], list[str | int]]:
+        fields = pending_fields(event, traceparent)
         args: list[str | int] = [self._ttl, event.task_id, fields["ts"]]
         for name, value in fields.items():
             args += [name, value]
         record_keys = [keys.status(self._prefix, event.task_id), keys.active(self._prefix)]
         if unless_sent:
             record_keys.append(keys.dispatched(self._prefix, event.task_id))
-        result = await self._script(keys=record_keys, args=args)
-        return int(result)
+        return record_keys, args
 
 
 async def read_record(client: aioredis.Redis, prefix: str, task_id: str) -> dict[str, str] | None:
@@ -155,8 +174,31 @@ class TransitionWriter:
     def forget_active(self, task_id: str) -> None:
         self._client.zrem(keys.active(self._prefix), task_id)
 
+    def read_many(self, task_ids: Sequence[str]) -> dict[str, dict[str, str]]:
+        """``read`` for several tasks in one round trip (a missing record reads as {})."""
+        pipe = self._client.pipeline(transaction=False)
+        for task_id in task_ids:
+            pipe.hgetall(keys.status(self._prefix, task_id))
+        records = pipe.execute() if task_ids else []
+        return {
+            task_id: {_s(k): _s(v) for k, v in record.items()}
+            for task_id, record in zip(task_ids, records, strict=True)
+        }
+
     def apply(self, transition: Transition) -> int:
         """0 ignored (stale or already terminal), 1 applied, 2 applied and published."""
+        return self.apply_many([transition])[0]
+
+    def apply_many(self, transitions: Sequence[Transition]) -> list[int]:
+        """``apply`` for each transition, in order, in one round trip."""
+        if not transitions:
+            return []
+        pipe = self._client.pipeline(transaction=False)
+        for transition in transitions:
+            self._call(transition, pipe)
+        return [int(result) for result in pipe.execute()]
+
+    def _call(self, transition: Transition, pipe: "redis.client.Pipeline") -> None:
         key = keys.status(self._prefix, transition.task_id)
         dead_letter = orjson.dumps(transition.dead_letter) if transition.dead_letter else b""
         args: list[Any] = [
@@ -174,9 +216,7 @@ class TransitionWriter:
             args.extend((name, value))
         stream = transition.outcome_stream or self._tasks_dlq
         active = keys.active(self._prefix)
-        result: int = self._script(keys=[key, stream, self._tasks_dlq, active], args=args)
-        return int(result)
-
+        self._script(keys=[key, stream, self._tasks_dlq, active], args=args, client=pipe)
 
 def _s(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value

@@ -44,10 +44,11 @@ def tracer() -> trace.Tracer:
     return trace.get_tracer(TRACER_NAME)
 
 
-def current_traceparent() -> dict[str, str]:
-    """The current context as W3C headers (``traceparent``, maybe ``tracestate``)."""
+def current_traceparent(ctx: context.Context | None = None) -> dict[str, str]:
+    """The current context (or ``ctx``) as W3C headers (``traceparent``, maybe
+    ``tracestate``)."""
     carrier: dict[str, str] = {}
-    propagate.inject(carrier)
+    propagate.inject(carrier, context=ctx)
     return carrier
 
 

@@ -1,33 +1,63 @@
-"""The dispatcher's decision for one stream entry: dead-letter it, skip it, or send it."""
+"""The dispatcher's decisions for a batch of stream entries: dead-letter, skip or send.
 
-from collections.abc import Mapping
+A batch costs a fixed number of round trips whatever its size: one pipeline of PENDING
+records (each also checks the entry was not already dispatched), the Celery sends in one
+worker thread through one producer, and one pipeline of "dispatched" marks. Each entry
+is traced on its own: a ``{stream} process`` span, child of the producer's span, under
+which its task is sent.
+"""
+
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
 
 import orjson
 import redis.asyncio as aioredis
+from opentelemetry import trace
+from opentelemetry.context import Context
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
 from contracts.events import SummarizationRequested
 from services.dispatcher.metrics import DEAD_LETTERED, DISPATCHED, DUPLICATES
 from services.dispatcher.parsing import InvalidEvent, parse_request
+from services.dispatcher.sender import SendFailed
 from services.dispatcher.settings import DispatcherSettings
 from shared import keys
 from shared.dead_letters import dead_letter
 from shared.logging import get_logger
 from shared.status_view import PendingRecords
+from shared.telemetry import context_from, current_traceparent, tracer
 
 log = get_logger(__name__)
 
 
 class Sender(Protocol):
-    async def send(self, event: SummarizationRequested) -> None: ...
+    async def send_many(self, batch: Sequence[tuple[SummarizationRequested, Context]]) -> None: ...
 
 
 class Outcome(StrEnum):
     SENT = "sent"
     DUPLICATE = "duplicate"
     DEAD_LETTERED = "dead_lettered"
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One stream entry: its id, its decoded body and its headers (trace context)."""
+
+    entry_id: str
+    body: Any
+    headers: Mapping[str, str]
+
+
+@dataclass
+class _Valid:
+    entry: Entry
+    event: SummarizationRequested
+    span: Span
+    context: Context
+    """The producer's context with ``span`` current: the entry's sends run in it."""
 
 
 @dataclass
@@ -39,37 +69,130 @@ class Dispatcher:
 
     async def handle(self, body: Any, headers: Mapping[str, str], entry_id: str) -> Outcome:
         """Process one entry. Raises only when the entry must stay pending (retry later)."""
-        size = len(body) if isinstance(body, bytes | str) else len(orjson.dumps(body))
-        try:
-            event = parse_request(body, size, self.settings.max_event_bytes)
-        except InvalidEvent as exc:
-            await self._dead_letter(exc, body, entry_id)
-            DEAD_LETTERED.labels("invalid").inc()
-            return Outcome.DEAD_LETTERED
-        if await self.pending.record(event, unless_sent=True) < 0:
-            log.info("duplicate_request_skipped", task_id=event.task_id, entry_id=entry_id)
-            DUPLICATES.inc()
-            return Outcome.DUPLICATE
-        await self.sender.send(event)
-        dedupe_key = keys.dispatched(self.settings.key_prefix, event.task_id)
-        await self.redis.set(dedupe_key, entry_id, ex=self.settings.dedupe_ttl_seconds)
-        log.info("task_sent", task_id=event.task_id, kind=event.kind.value, entry_id=entry_id)
-        DISPATCHED.labels(event.kind.value).inc()
-        return Outcome.SENT
+        [outcome] = await self.handle_batch([Entry(entry_id, body, headers)])
+        return outcome
 
-    async def _dead_letter(self, exc: InvalidEvent, body: Any, entry_id: str) -> None:
-        fields = dead_letter(
-            reason=exc.reason,
-            errors=exc.errors,
-            payload=body,
-            source=self.settings.stream_requested,
-            source_id=entry_id,
-            service="dispatcher",
+    async def handle_batch(self, entries: Sequence[Entry]) -> list[Outcome]:
+        """Process entries in order; an outcome for each.
+
+        Raises when some entry must stay pending (Redis or the broker failed): the
+        batch is then not acknowledged, and entries already sent are marked dispatched
+        first, so a redelivery skips them."""
+        outcomes: dict[str, Outcome] = {}
+        valid: list[_Valid] = []
+        invalid: list[tuple[Entry, InvalidEvent]] = []
+        for entry in entries:
+            try:
+                valid.append(_Valid(entry, self._parse(entry), *self._span(entry)))
+            except InvalidEvent as exc:
+                invalid.append((entry, exc))
+        try:
+            if invalid:
+                await self._dead_letter(invalid)
+                for entry, _ in invalid:
+                    outcomes[entry.entry_id] = Outcome.DEAD_LETTERED
+            to_send = await self._record(valid, outcomes)
+            await self._send(to_send)
+            for item in to_send:
+                outcomes[item.entry.entry_id] = Outcome.SENT
+        except BaseException as exc:
+            for item in valid:
+                if item.entry.entry_id not in outcomes:
+                    item.span.record_exception(exc)
+                    item.span.set_status(Status(StatusCode.ERROR, str(exc)))
+            raise
+        finally:
+            for item in valid:
+                item.span.end()
+        return [outcomes[entry.entry_id] for entry in entries]
+
+    def _parse(self, entry: Entry) -> SummarizationRequested:
+        body = entry.body
+        size = len(body) if isinstance(body, bytes | str) else len(orjson.dumps(body))
+        return parse_request(body, size, self.settings.max_event_bytes)
+
+    def _span(self, entry: Entry) -> tuple[Span, Context]:
+        stream = self.settings.stream_requested
+        parent = context_from(entry.headers)
+        span = tracer().start_span(
+            f"{stream} process",
+            context=parent,
+            kind=SpanKind.CONSUMER,
+            attributes={
+                "messaging.system": "redis",
+                "messaging.operation.type": "process",
+                "messaging.destination.name": stream,
+                "messaging.message.id": entry.entry_id,
+                "messaging.consumer.group.name": self.settings.consumer_group,
+            },
         )
-        await self.redis.xadd(
-            self.settings.stream_requested_dlq,
-            fields,  # type: ignore[arg-type]
-            maxlen=self.settings.stream_maxlen,
-            approximate=True,
-        )
-        log.warning("event_dead_lettered", reason=exc.reason, entry_id=entry_id)
+        return span, trace.set_span_in_context(span, parent)
+
+    async def _record(self, valid: list[_Valid], outcomes: dict[str, Outcome]) -> list[_Valid]:
+        """PENDING records for the batch; the entries whose task still has to be sent."""
+        for item in valid:
+            item.span.set_attribute("summarization.task_id", item.event.task_id)
+            item.span.set_attribute("summarization.kind", item.event.kind.value)
+        traced = [
+            (item.event, current_traceparent(item.context).get("traceparent", "")) for item in valid
+        ]
+        results = await self.pending.record_many(traced, unless_sent=True)
+        to_send = []
+        for item, result in zip(valid, results, strict=True):
+            if result < 0:
+                outcomes[item.entry.entry_id] = Outcome.DUPLICATE
+                log.info(
+                    "duplicate_request_skipped",
+                    task_id=item.event.task_id,
+                    entry_id=item.entry.entry_id,
+                )
+                DUPLICATES.inc()
+            else:
+                to_send.append(item)
+        return to_send
+
+    async def _send(self, to_send: list[_Valid]) -> None:
+        batch = [(item.event, item.context) for item in to_send]
+        try:
+            await self.sender.send_many(batch)
+        except SendFailed as exc:
+            await self._mark_dispatched(to_send[: exc.sent])
+            raise exc.cause from exc
+        await self._mark_dispatched(to_send)
+
+    async def _mark_dispatched(self, sent: list[_Valid]) -> None:
+        if not sent:
+            return
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for item in sent:
+                dedupe_key = keys.dispatched(self.settings.key_prefix, item.event.task_id)
+                pipe.set(dedupe_key, item.entry.entry_id, ex=self.settings.dedupe_ttl_seconds)
+            await pipe.execute()
+        for item in sent:
+            kind = item.event.kind.value
+            log.info(
+                "task_sent", task_id=item.event.task_id, kind=kind, entry_id=item.entry.entry_id
+            )
+            DISPATCHED.labels(kind).inc()
+
+    async def _dead_letter(self, invalid: list[tuple[Entry, InvalidEvent]]) -> None:
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for entry, exc in invalid:
+                fields = dead_letter(
+                    reason=exc.reason,
+                    errors=exc.errors,
+                    payload=entry.body,
+                    source=self.settings.stream_requested,
+                    source_id=entry.entry_id,
+                    service="dispatcher",
+                )
+                pipe.xadd(
+                    self.settings.stream_requested_dlq,
+                    fields,  # type: ignore[arg-type]
+                    maxlen=self.settings.stream_maxlen,
+                    approximate=True,
+                )
+            await pipe.execute()
+        for entry, exc in invalid:
+            log.warning("event_dead_lettered", reason=exc.reason, entry_id=entry.entry_id)
+            DEAD_LETTERED.labels("invalid").inc()

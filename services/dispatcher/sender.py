@@ -1,9 +1,10 @@
 """Send Celery tasks by name without blocking the event loop."""
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from celery import Celery
+from opentelemetry import context as otel_context
 
 from contracts.events import SummarizationRequested
 from contracts.streams import TaskNames
@@ -24,19 +25,50 @@ def task_call(event: SummarizationRequested) -> tuple[str, dict[str, object]]:
     return TaskNames.SESSION, kwargs
 
 
+class SendFailed(Exception):
+    """A send failed part-way through a batch; ``sent`` tasks did go out."""
+
+    def __init__(self, sent: int, cause: BaseException) -> None:
+        super().__init__(f"sent {sent} tasks, then: {cause!r}")
+        self.sent = sent
+        self.cause = cause
+
+
 class CelerySender:
-    """Celery's producer is synchronous: sends run in a worker thread (which inherits the
-    current trace context; the Celery instrumentation puts it in the task's headers)."""
+    """Celery's producer is synchronous: sends run in a worker thread, a batch at a time,
+    through one producer (one pooled broker connection). Each send runs in its request's
+    trace context; the Celery instrumentation puts it in the task's headers."""
 
     def __init__(self, app: Celery, queues: Mapping[str, str]) -> None:
         self._app = app
         self._queues = queues
 
-    def send_sync(self, event: SummarizationRequested) -> None:
-        name, kwargs = task_call(event)
-        self._app.send_task(
-            name, kwargs=kwargs, task_id=event.task_id, queue=self._queues[event.kind.value]
-        )
+    def send_many_sync(
+        self, batch: Sequence[tuple[SummarizationRequested, otel_context.Context]]
+    ) -> None:
+        sent = 0
+        try:
+            with self._app.producer_or_acquire() as producer:
+                for event, trace_context in batch:
+                    name, kwargs = task_call(event)
+                    token = otel_context.attach(trace_context)
+                    try:
+                        self._app.send_task(
+                            name,
+                            kwargs=kwargs,
+                            task_id=event.task_id,
+                            queue=self._queues[event.kind.value],
+                            producer=producer,
+                        )
+                    finally:
+                        otel_context.detach(token)
+                    sent += 1
+        except Exception as exc:
+            raise SendFailed(sent, exc) from exc
 
-    async def send(self, event: SummarizationRequested) -> None:
-        await asyncio.to_thread(self.send_sync, event)
+    async def send_many(
+        self, batch: Sequence[tuple[SummarizationRequested, otel_context.Context]]
+    ) -> None:
+        """Send in order; raises ``SendFailed`` saying how many went out before a failure."""
+        if batch:
+            await asyncio.to_thread(self.send_many_sync, batch)

@@ -17,6 +17,9 @@ class DispatcherSettings(CommonSettings):
         default=9101, ge=0, le=65535, description="/healthz /readyz /metrics; 0 = any free port"
     )
     consumer_name: str = Field(default_factory=_default_consumer)
+    dispatch_batch_size: int = Field(
+        default=100, ge=1, le=10_000, description="Entries read and dispatched per batch."
+    )
     dedupe_ttl_seconds: int = Field(default=24 * 3600, ge=60, description="Sent-task memory.")
     group_check_interval: float = Field(default=2.0, gt=0, description="Seconds.")
     max_event_bytes: int = Field(default=1_000_000, ge=1024, description="Larger goes to DLQ.")

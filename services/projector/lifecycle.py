@@ -93,17 +93,18 @@ class LifecycleConsumer:
             self._apply(entries)
 
     def _apply(self, entries: list[tuple[str, dict[str, str]]]) -> None:
-        done = []
+        """Apply a batch (one pipeline of reads, one of writes), then XACK it."""
+        events = []
         for entry_id, fields in entries:
-            if fields:
-                try:
-                    event = as_event(fields)
-                    self._projector.on_event(event)
-                    self._projector.remember(event)
-                except redis.RedisError:
-                    raise
-                except Exception:
-                    log.exception("lifecycle_entry_failed", entry_id=entry_id)
-            done.append(entry_id)
-        if done:
-            self._redis.xack(self._s.stream_lifecycle, self._s.projector_group, *done)
+            if not fields:  # deleted while pending
+                continue
+            try:
+                events.append(as_event(fields))
+            except (TypeError, ValueError):
+                log.exception("lifecycle_entry_failed", entry_id=entry_id)
+        self._projector.apply_batch(events)
+        for event in events:
+            self._projector.remember(event)
+        if entries:
+            ids = [entry_id for entry_id, _ in entries]
+            self._redis.xack(self._s.stream_lifecycle, self._s.projector_group, *ids)

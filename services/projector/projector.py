@@ -1,13 +1,16 @@
-"""Apply one Celery task event to the status view, publishing the outcome when terminal."""
+"""Apply task events to the status view, publishing the outcome of terminal ones."""
 
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
-import structlog
-from opentelemetry.trace import SpanKind
+import orjson
+import redis
+from opentelemetry import trace
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
 from contracts.events import SummarizationCompleted, SummarizationFailed, TaskError
 from contracts.status import TaskStatus
@@ -66,13 +69,70 @@ class Projector:
 
     def on_event(self, event: Event) -> int:
         """0 ignored, 1 applied, 2 applied and the outcome event published."""
-        step = step_for(event)
-        if step is None:
-            return 0
+        return self.apply_batch([event])[0]
+
+    def apply_batch(self, events: Sequence[Event]) -> list[int]:
+        """Apply events in order: what ``on_event`` returns, for each.
+
+        Two round trips whatever the batch's size: the records of the terminal steps are
+        read in one pipeline, and every transition is applied in another. An event that
+        cannot be made into a transition is logged and counts as ignored; a Redis error
+        is raised (the caller retries the batch: applying twice is harmless)."""
+        steps = [step_for(event) for event in events]
+        terminal_ids = [
+            str(event["uuid"])
+            for event, step in zip(events, steps, strict=True)
+            if step is not None and step.status.is_terminal
+        ]
+        records = self._writer.read_many(terminal_ids)
+        planned: list[tuple[int, Transition, _Finishing | None]] = []
+        for index, (event, step) in enumerate(zip(events, steps, strict=True)):
+            if step is None:
+                continue
+            try:
+                planned.extend(
+                    (index, transition, finishing)
+                    for transition, finishing in self._plan(event, step, records)
+                )
+            except redis.RedisError:
+                raise
+            except Exception:
+                log.exception(
+                    "event_projection_failed",
+                    event_type=event.get("type"),
+                    task_id=event.get("uuid"),
+                )
+        results = [0] * len(events)
+        try:
+            applied = self._writer.apply_many([transition for _, transition, _ in planned])
+        except BaseException as exc:
+            for _, _, finishing in planned:
+                if finishing is not None:
+                    finishing.fail(exc)
+            raise
+        for (index, transition, finishing), result in zip(planned, applied, strict=True):
+            results[index] = result
+            if finishing is not None:
+                finishing.done(result)
+            else:
+                log.debug(
+                    "task_event",
+                    task_id=transition.task_id,
+                    status=transition.status.value,
+                    outcome=APPLIED_NAMES[result],
+                )
+        return results
+
+    def _plan(
+        self, event: Event, step: Step, records: Mapping[str, dict[str, str]]
+    ) -> list[tuple[Transition, "_Finishing | None"]]:
         task_id = str(event["uuid"])
-        structlog.contextvars.bind_contextvars(task_id=task_id)
         if step.status.is_terminal:
-            return self._finish(task_id, step, event)
+            record = records.get(task_id)
+            if not record or record.get("terminal") == "1":
+                return []
+            finishing = self._finishing(task_id, step, event, record)
+            return [(finishing.transition, finishing)]
         if step.status is TaskStatus.RETRY and "retries" in event:
             # only the worker's lifecycle entries say which attempt failed
             attempt = int(event["retries"]) + 1
@@ -80,15 +140,13 @@ class Projector:
         transition = Transition(
             task_id, step.status, float(event["timestamp"]), step.fields, may_create=step.creates
         )
-        result = self._writer.apply(transition)
-        log.debug("task_event", type=event.get("type"), outcome=APPLIED_NAMES[result])
-        return result
+        return [(transition, None)]
 
-    def _finish(self, task_id: str, step: Step, event: Event) -> int:
-        """The terminal transition, traced as a child of the task's run (or its request)."""
-        record = self._writer.read(task_id)
-        if not record or record.get("terminal") == "1":
-            return 0
+    def _finishing(
+        self, task_id: str, step: Step, event: Event, record: dict[str, str]
+    ) -> "_Finishing":
+        """The terminal transition, traced as a child of the task's run (or its request):
+        its spans stay open until the transition is applied."""
         traceparent = str(event.get("traceparent") or record.get("traceparent") or "")
         attributes = {
             "summarization.task_id": task_id,
@@ -97,42 +155,42 @@ class Projector:
             "messaging.operation.type": "process",
             "messaging.destination.name": self._settings.stream_lifecycle,
         }
-        with tracer().start_as_current_span(
+        update = tracer().start_span(
             "summarization.status update",
             context=context_from({"traceparent": traceparent}) if traceparent else None,
             kind=SpanKind.CONSUMER,
             attributes=attributes,
-        ):
-            transition, outcome = self._terminal(task_id, step, event, record)
-            with tracer().start_as_current_span(
-                f"{transition.outcome_stream} publish",
-                kind=SpanKind.PRODUCER,
-                attributes={
-                    **attributes,
-                    "messaging.operation.type": "publish",
-                    "messaging.destination.name": transition.outcome_stream,
-                    "messaging.message.id": outcome.event_id,
-                },
-            ) as span:
-                headers = current_traceparent()
-                transition = replace(transition, outcome_envelope=envelope(outcome, headers))
-                result = self._writer.apply(transition)
-                span.set_attribute("summarization.published", result == 2)
-        if result == 2:
-            log.info("task_finished", status=step.status.value)
-            observe_outcome(
-                record.get("kind", ""),
-                step.status.value,
-                transition.outcome_stream,
-                {**record, **transition.fields, "ts": repr(transition.timestamp)},
-                transition.dead_letter is not None,
-            )
-        return result
+        )
+        try:
+            with trace.use_span(update, end_on_exit=False):
+                transition, outcome = self._terminal(task_id, step, event, record)
+                publish = tracer().start_span(
+                    f"{transition.outcome_stream} publish",
+                    kind=SpanKind.PRODUCER,
+                    attributes={
+                        **attributes,
+                        "messaging.operation.type": "publish",
+                        "messaging.destination.name": transition.outcome_stream,
+                        "messaging.message.id": outcome.event_id,
+                    },
+                )
+        except BaseException as exc:
+            update.record_exception(exc)
+            update.end()
+            raise
+        headers = current_traceparent(trace.set_span_in_context(publish))
+        transition = replace(transition, outcome_envelope=envelope(outcome, headers))
+        return _Finishing(transition, record, update, publish)
 
     def _terminal(
         self, task_id: str, step: Step, event: Event, record: dict[str, str]
     ) -> tuple[Transition, SummarizationCompleted | SummarizationFailed]:
-        meta = self._results.meta(task_id)
+        carried = event.get("result_json")
+        meta = (
+            {"result": orjson.loads(str(carried))}
+            if carried and step.status is TaskStatus.SUCCESS
+            else self._results.meta(task_id)
+        )
         fields = dict(step.fields)
         fields["projected_at"] = repr(time.time())
         summary: Any = None
@@ -183,3 +241,38 @@ def _chain_entry(event: Event, step: Step, error: TaskError | None = None) -> di
         "error": f"{error.type}: {error.message}" if error else str(event.get("exception", "")),
         "worker": str(event.get("hostname", "")),
     }
+
+
+@dataclass
+class _Finishing:
+    """A terminal transition waiting to be applied, with its open spans."""
+
+    transition: Transition
+    record: dict[str, str]
+    update: Span
+    publish: Span
+
+    def done(self, result: int) -> None:
+        self.publish.set_attribute("summarization.published", result == 2)
+        self.publish.end()
+        with trace.use_span(self.update, end_on_exit=True):
+            if result == 2:
+                status = self.transition.status.value
+                log.info("task_finished", task_id=self.transition.task_id, status=status)
+                observe_outcome(
+                    self.record.get("kind", ""),
+                    status,
+                    self.transition.outcome_stream,
+                    {
+                        **self.record,
+                        **self.transition.fields,
+                        "ts": repr(self.transition.timestamp),
+                    },
+                    self.transition.dead_letter is not None,
+                )
+
+    def fail(self, exc: BaseException) -> None:
+        for span in (self.publish, self.update):
+            span.record_exception(exc)
+            span.set_status(Status(StatusCode.ERROR, str(exc)))
+            span.end()

@@ -65,7 +65,8 @@ def consume_events(app: Celery, projector: Projector, max_delay: float, grace: f
             worker_event(event_type, str(event.get("hostname")), float(event["timestamp"]))
             return
         if event_type != "task-sent":
-            deferred.add(event)
+            if not projector.seen(event):  # usually the lifecycle copy came first
+                deferred.add(event)
             return
         try:
             projector.on_event(event)

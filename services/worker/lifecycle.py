@@ -4,7 +4,8 @@ Celery's task events travel over Redis pub/sub, so whatever is sent while no pro
 listens is lost (celery/celery#5317). The worker therefore also XADDs each step of its
 tasks to ``STREAM_LIFECYCLE`` in the same shape as Celery's events; the projector reads
 that stream in a consumer group and applies both sources through the same, idempotent
-path. Each entry carries the ``traceparent`` of the task's run span, so the projector's
+path. ``task-succeeded`` carries the task's result as JSON (``result_json``). Each
+entry carries the ``traceparent`` of the task's run span, so the projector's
 update joins the request's trace as the run's child. A failed XADD is logged, not
 raised: the Celery event still goes out, and the projector's reconciler repairs
 whatever both missed.
@@ -15,6 +16,7 @@ import socket
 import time
 from typing import Any
 
+import orjson
 import redis
 from celery import Celery, signals
 
@@ -78,9 +80,10 @@ def connect_lifecycle(app: Celery, stream: LifecycleStream) -> None:
             stream.emit("task-retried", request.id, exception=repr(reason), retries=request.retries)
 
     @signals.task_success.connect(weak=False)
-    def succeeded(sender: Any = None, **_: Any) -> None:
+    def succeeded(sender: Any = None, result: Any = None, **_: Any) -> None:
         if sender is not None and ours(sender.name):
-            stream.emit("task-succeeded", sender.request.id)
+            # the result rides along: the projector need not read the result backend
+            stream.emit("task-succeeded", sender.request.id, result_json=_json(result))
 
     @signals.task_failure.connect(weak=False)
     def failed(sender: Any = None, task_id: str = "", exception: Any = None, **_: Any) -> None:
@@ -91,3 +94,10 @@ def connect_lifecycle(app: Celery, stream: LifecycleStream) -> None:
     def revoked(request: Any = None, expired: bool = False, **_: Any) -> None:
         if request is not None and ours(request.name):
             stream.emit("task-revoked", request.id, expired="1" if expired else "")
+
+
+def _json(result: Any) -> str | None:
+    try:
+        return orjson.dumps(result).decode()
+    except TypeError:
+        return None  # not JSON: the projector reads the result backend instead
