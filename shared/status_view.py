@@ -193,6 +193,14 @@ class TransitionWriter:
         """``apply`` for each transition, in order, in one round trip."""
         if not transitions:
             return []
+        try:
+            return self._apply_many(transitions)
+        except redis.exceptions.NoScriptError:  # a new or flushed Redis: load it, go again
+            self._script.sha = self._client.script_load(TRANSITION_LUA)
+            return self._apply_many(transitions)
+
+    def _apply_many(self, transitions: Sequence[Transition]) -> list[int]:
+        # EVALSHA directly: a pipelined Script would first ask SCRIPT EXISTS every time
         pipe = self._client.pipeline(transaction=False)
         for transition in transitions:
             self._call(transition, pipe)
@@ -216,7 +224,9 @@ class TransitionWriter:
             args.extend((name, value))
         stream = transition.outcome_stream or self._tasks_dlq
         active = keys.active(self._prefix)
-        self._script(keys=[key, stream, self._tasks_dlq, active], args=args, client=pipe)
+        script_keys = [key, stream, self._tasks_dlq, active]
+        pipe.evalsha(self._script.sha, len(script_keys), *script_keys, *args)
+
 
 def _s(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value

@@ -40,6 +40,8 @@ class LifecycleConsumer:
         self._projector = projector
         self._trim = client.register_script(TRIM_LUA)
         self.stopped = threading.Event()
+        self._unacked: list[str] = []
+        """Entries of the last batch, applied: acknowledged with the next read."""
 
     def ensure_group(self) -> None:
         try:
@@ -55,29 +57,45 @@ class LifecycleConsumer:
         last_claim = 0.0
         while not self.stopped.is_set():
             try:
-                self.ensure_group()
                 if time.monotonic() - last_claim > self._s.lifecycle_claim_idle / 2:
+                    self.ensure_group()
                     self._claim()
                     cutoff = age_cutoff_id(self._s.stream_retention_seconds)
                     self._trim(keys=[self._s.stream_lifecycle], args=[cutoff])
                     last_claim = time.monotonic()
                 self._read()
                 delay = 0.1
+            except redis.ResponseError as exc:
+                if "NOGROUP" not in str(exc):
+                    raise
+                log.error("lifecycle_group_missing", group=self._s.projector_group)
+                self._unacked = []  # the group's pending list went with it
+                last_claim = 0.0  # re-create the group now
             except redis.RedisError as exc:
                 log.warning("lifecycle_read_failed", error=str(exc), retry_in=delay)
                 time.sleep(delay)
                 delay = min(self._s.reconnect_max_delay, delay * 2)
 
     def _read(self) -> None:
-        response: Any = self._redis.xreadgroup(
+        """Acknowledge the last batch and read the next in one round trip, then apply it.
+
+        A batch is acknowledged only once applied; if this replica dies in between, the
+        batch stays pending and is applied again (harmlessly) by whoever claims it."""
+        pipe = self._redis.pipeline(transaction=False)
+        if self._unacked:
+            pipe.xack(self._s.stream_lifecycle, self._s.projector_group, *self._unacked)
+        pipe.xreadgroup(
             self._s.projector_group,
             self._s.projector_consumer,
             {self._s.stream_lifecycle: ">"},
             count=200,
             block=1000,
         )
+        response: Any = pipe.execute()[-1]
+        self._unacked = []
         for _, entries in response or []:
             self._apply(entries)
+            self._unacked.extend(entry_id for entry_id, _ in entries)
 
     def _claim(self) -> None:
         claimed: Any = self._redis.xautoclaim(
@@ -91,9 +109,11 @@ class LifecycleConsumer:
         if entries:
             log.info("lifecycle_entries_claimed", count=len(entries))
             self._apply(entries)
+            ids = [entry_id for entry_id, _ in entries]
+            self._redis.xack(self._s.stream_lifecycle, self._s.projector_group, *ids)
 
     def _apply(self, entries: list[tuple[str, dict[str, str]]]) -> None:
-        """Apply a batch (one pipeline of reads, one of writes), then XACK it."""
+        """Apply a batch: one pipeline of reads, one of writes."""
         events = []
         for entry_id, fields in entries:
             if not fields:  # deleted while pending
@@ -105,6 +125,3 @@ class LifecycleConsumer:
         self._projector.apply_batch(events)
         for event in events:
             self._projector.remember(event)
-        if entries:
-            ids = [entry_id for entry_id, _ in entries]
-            self._redis.xack(self._s.stream_lifecycle, self._s.projector_group, *ids)
