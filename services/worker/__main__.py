@@ -9,12 +9,18 @@ from services.worker.settings import WorkerSettings
 from shared.logging import configure_logging
 from shared.ops_server import OpsServer
 from shared.redis_client import sync_redis
+from shared.store import Database
 
 
 def main(argv: list[str] | None = None) -> None:
     settings = WorkerSettings()
     configure_logging("worker", settings.log_level, settings.log_format)
     app = create_worker_app(settings)
+    # Tables made once here, before the pool forks: otherwise every pool process races
+    # to create them on its first task, and a loser's task is retried a minute later.
+    db = Database(settings.database_url)
+    db.create_schema()
+    db.dispose()
     hostname = f"worker-{os.getpid()}@{socket.gethostname()}"
 
     def celery_ping() -> None:

@@ -1,5 +1,6 @@
 """Engine and sessions for the store."""
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -7,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared.store.models import Base
@@ -52,12 +53,18 @@ class Database:
     def dialect(self) -> str:
         return self.engine.dialect.name
 
-    def create_schema(self) -> None:
-        """Create missing tables (several processes may race to do it at start-up)."""
-        try:
-            Base.metadata.create_all(self.engine)
-        except (OperationalError, ProgrammingError):
-            Base.metadata.create_all(self.engine)
+    def create_schema(self, attempts: int = 20) -> None:
+        """Create missing tables. Several processes may race to do it at start-up: the
+        loser sees "already exists" (or, on PostgreSQL, a duplicate type) until the
+        winner's DDL commits, so it tries again."""
+        for attempt in range(1, attempts + 1):
+            try:
+                Base.metadata.create_all(self.engine)
+                return
+            except (OperationalError, ProgrammingError, IntegrityError):
+                if attempt == attempts:
+                    raise
+                time.sleep(0.05 * attempt)
 
     @contextmanager
     def session(self) -> Iterator[Session]:

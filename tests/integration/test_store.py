@@ -2,6 +2,7 @@
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -75,3 +76,31 @@ def test_summary_is_written_once_per_task(db: Database) -> None:
         latest = repo.latest_session_summary(s, "s1", "h")
         assert latest is not None
         assert latest.task_id == "t1"
+
+
+def _create_schema(url: str, start: Any) -> None:
+    database = Database(url)
+    start.wait(30)  # every process ready: they create the tables at the same moment
+    database.create_schema()
+    database.dispose()
+
+
+def test_processes_racing_to_create_the_schema_all_succeed(database_url: str) -> None:
+    """A worker's pool processes and the gateway start together on a new database:
+    whoever loses the race to create a table waits for the winner instead of failing
+    (a failed start-up once cost the first task a one-minute retry)."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    start = context.Barrier(6)
+    processes = [
+        context.Process(target=_create_schema, args=(database_url, start)) for _ in range(6)
+    ]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(60)
+    assert [p.exitcode for p in processes] == [0] * 6
+    database = Database(database_url)
+    store_session(database)  # the tables are there and usable
+    database.dispose()
