@@ -90,11 +90,31 @@ class PendingRecords:
         """``record`` for (event, traceparent) pairs, pipelined: one round trip in all."""
         if not events:
             return []
+        try:
+            return await self._record_many(events, unless_sent)
+        except redis.exceptions.NoScriptError:  # a new or flushed Redis: load it, go again
+            self._script.sha = await self._client.script_load(PENDING_LUA)
+            return await self._record_many(events, unless_sent)
+
+    async def _record_many(
+        self, events: Sequence[tuple[SummarizationRequested, str]], unless_sent: bool
+    ) -> list[int]:
         async with self._client.pipeline(transaction=False) as pipe:
             for event, traceparent in events:
-                keys_, args = self._call(event, traceparent, unless_sent)
-                await self._script(keys=keys_, args=args, client=pipe)
+                self.queue(pipe, event, traceparent, unless_sent)
             return [int(r) for r in await pipe.execute()]
+
+    def queue(
+        self,
+        pipe: "aioredis.client.Pipeline",
+        event: SummarizationRequested,
+        traceparent: str,
+        unless_sent: bool = False,
+    ) -> None:
+        """Add ``record`` to a pipeline (EVALSHA: a pipelined Script would first ask
+        SCRIPT EXISTS). The caller handles NoScriptError, e.g. with ``record``."""
+        record_keys, args = self._call(event, traceparent, unless_sent)
+        pipe.evalsha(self._script.sha, len(record_keys), *record_keys, *args)
 
     def _call(
         self, event: SummarizationRequested, traceparent: str, unless_sent: bool

@@ -2,7 +2,8 @@
 
 * ``OTEL_EXPORTER_OTLP_ENDPOINT`` (or ``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT``) set: spans
   are exported over OTLP/HTTP in batches. Unset: nothing is exported, and nothing is
-  logged about it (spans still exist, so trace ids still reach the logs).
+  logged about it; spans are then not recorded (no cost), but still have ids, so trace
+  ids still reach the logs and travel in ``traceparent`` (with the sampled flag off).
 * ``OTEL_SERVICE_NAME`` overrides the service name; ``OTEL_TRACES_SAMPLER`` /
   ``OTEL_TRACES_SAMPLER_ARG`` pick the sampler (the SDK reads them itself).
 
@@ -17,6 +18,7 @@ from opentelemetry import context, propagate, trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
 
 TRACER_NAME = "summarization"
 
@@ -27,12 +29,21 @@ def configure_tracing(service: str, processor: SpanProcessor | None = None) -> T
     if isinstance(current, TracerProvider):
         return current
     name = os.environ.get("OTEL_SERVICE_NAME") or f"summarization-{service}"
-    provider = TracerProvider(resource=Resource.create({"service.name": name}))
+    resource = Resource.create({"service.name": name})
+    exporting = bool(
+        os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
+        or os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+    )
+    if processor is None and not exporting:
+        # Nothing would export them: spans are not recorded (a recorded span costs
+        # tens of microseconds), but they still get ids, which reach the logs and the
+        # traceparent headers.
+        provider = TracerProvider(resource=resource, sampler=ALWAYS_OFF)
+    else:
+        provider = TracerProvider(resource=resource)
     if processor is not None:
         provider.add_span_processor(processor)
-    elif os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or os.environ.get(
-        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
-    ):
+    elif exporting:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
         provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))

@@ -129,27 +129,36 @@ class Dispatcher:
         return span, trace.set_span_in_context(span, parent)
 
     async def _record(self, valid: list[_Valid], outcomes: dict[str, Outcome]) -> list[_Valid]:
-        """PENDING records for the batch; the entries whose task still has to be sent."""
+        """PENDING records for the batch; the entries whose task still has to be sent
+        (not already sent, and not a repeat of an earlier entry in this batch)."""
+        unique: dict[str, _Valid] = {}
         for item in valid:
             item.span.set_attribute("summarization.task_id", item.event.task_id)
             item.span.set_attribute("summarization.kind", item.event.kind.value)
+            if item.event.task_id in unique:
+                self._duplicate(item, outcomes)
+            else:
+                unique[item.event.task_id] = item
+        firsts = list(unique.values())
         traced = [
-            (item.event, current_traceparent(item.context).get("traceparent", "")) for item in valid
+            (item.event, current_traceparent(item.context).get("traceparent", ""))
+            for item in firsts
         ]
         results = await self.pending.record_many(traced, unless_sent=True)
         to_send = []
-        for item, result in zip(valid, results, strict=True):
+        for item, result in zip(firsts, results, strict=True):
             if result < 0:
-                outcomes[item.entry.entry_id] = Outcome.DUPLICATE
-                log.info(
-                    "duplicate_request_skipped",
-                    task_id=item.event.task_id,
-                    entry_id=item.entry.entry_id,
-                )
-                DUPLICATES.inc()
+                self._duplicate(item, outcomes)
             else:
                 to_send.append(item)
         return to_send
+
+    def _duplicate(self, item: _Valid, outcomes: dict[str, Outcome]) -> None:
+        outcomes[item.entry.entry_id] = Outcome.DUPLICATE
+        log.info(
+            "duplicate_request_skipped", task_id=item.event.task_id, entry_id=item.entry.entry_id
+        )
+        DUPLICATES.inc()
 
     async def _send(self, to_send: list[_Valid]) -> None:
         batch = [(item.event, item.context) for item in to_send]

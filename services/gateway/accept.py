@@ -15,6 +15,7 @@ from services.gateway.idempotency import body_hash
 from shared import keys
 from shared.logging import get_logger
 from shared.status_view import read_record
+from shared.telemetry import current_traceparent
 
 log = get_logger(__name__)
 
@@ -64,13 +65,23 @@ async def submit(
 async def accept(gateway: Gateway, event: SummarizationRequested) -> None:
     """Return only once the event is on the stream (the 202 promises it)."""
     settings = gateway.settings
-    await gateway.pending.record(event)
-    await gateway.broker.publish(
-        event.model_dump(mode="json", exclude_none=True),
-        stream=settings.stream_requested,
-        correlation_id=event.task_id,
-        headers={"message_id": event.event_id},
-    )
+    async with gateway.redis.pipeline(transaction=False) as pipe:
+        # the PENDING record, then the event: one round trip
+        gateway.pending.queue(pipe, event, current_traceparent().get("traceparent", ""))
+        await gateway.broker.publish(
+            event.model_dump(mode="json", exclude_none=True),
+            stream=settings.stream_requested,
+            correlation_id=event.task_id,
+            headers={"message_id": event.event_id},
+            pipeline=pipe,
+        )
+        recorded, published = await pipe.execute(raise_on_error=False)
+    if isinstance(published, Exception):
+        raise published
+    if isinstance(recorded, Exception):
+        # e.g. NOSCRIPT on a new Redis: write it now (the dispatcher would create it
+        # too, whichever comes first; the other changes nothing)
+        await gateway.pending.record(event)
     log.info("request_accepted", task_id=event.task_id, kind=event.kind.value)
 
 

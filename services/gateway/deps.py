@@ -25,7 +25,8 @@ class Gateway:
     pending: PendingRecords
 
 
-def get_gateway(request: Request) -> Gateway:
+async def get_gateway(request: Request) -> Gateway:
+    """An async dependency: FastAPI runs a plain ``def`` one in a thread, per request."""
     gateway: Gateway = request.app.state.gateway
     return gateway
 

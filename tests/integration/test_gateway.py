@@ -51,6 +51,21 @@ def test_accepted_request_is_on_the_stream_before_the_202(
     assert status.json()["message"] == "Task status: PENDING"
 
 
+def test_a_redis_without_the_script_still_gets_the_record(
+    client: TestClient, r: redis.Redis, env: dict[str, str]
+) -> None:
+    """The record and the event go in one pipeline (EVALSHA); a Redis that lost its
+    scripts (restarted, failed over) answers NOSCRIPT, and the record is written anyway."""
+    r.script_flush()
+    response = client.post(
+        "/summarization/summarize-session", json={"session_id": "s1", "candidate_id": "c1"}
+    )
+    assert response.status_code == 202
+    task_id = response.json()["task_id"]
+    assert r.xlen(env["STREAM_REQUESTED"]) == 1
+    assert client.get(f"/summarization/task-status/{task_id}").json()["status"] == "PENDING"
+
+
 def test_unknown_task_is_404_unknown(client: TestClient) -> None:
     response = client.get("/summarization/task-status/never-seen")
     assert response.status_code == 404

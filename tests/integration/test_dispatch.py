@@ -1,0 +1,91 @@
+"""The dispatcher's batch decisions on a real Redis (the Celery sender replaced by a
+recorder: what reaches Celery is the e2e and fault tests' business)."""
+
+from collections.abc import AsyncIterator, Sequence
+
+import pytest
+import redis.asyncio as aioredis
+from opentelemetry.context import Context
+
+from contracts.events import SummarizationRequested
+from services.dispatcher.dispatch import Dispatcher, Entry, Outcome
+from services.dispatcher.sender import SendFailed
+from services.dispatcher.settings import DispatcherSettings
+from shared import keys
+from shared.status_view import PendingRecords
+
+
+class Recorder:
+    """Records sends; ``fail_after`` sends, the next one fails."""
+
+    def __init__(self, fail_after: int | None = None) -> None:
+        self.sent: list[str] = []
+        self.fail_after = fail_after
+
+    async def send_many(self, batch: Sequence[tuple[SummarizationRequested, Context]]) -> None:
+        for count, (event, _) in enumerate(batch):
+            if self.fail_after is not None and count == self.fail_after:
+                raise SendFailed(count, ConnectionError("broker gone"))
+            self.sent.append(event.task_id)
+
+
+def entry(n: int, task_id: str | None = None) -> Entry:
+    body = {"task_id": task_id or f"t{n}", "kind": "session", "candidate_id": "c"}
+    return Entry(f"{n}-0", {**body, "session_id": "s"}, {})
+
+
+@pytest.fixture
+async def parts(
+    stack_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[tuple[DispatcherSettings, aioredis.Redis]]:
+    for key, value in stack_env.items():
+        monkeypatch.setenv(key, value)
+    settings = DispatcherSettings()
+    client = aioredis.Redis.from_url(settings.redis_url, decode_responses=True)
+    yield settings, client
+    await client.aclose()
+
+
+def dispatcher(
+    settings: DispatcherSettings, client: aioredis.Redis, sender: Recorder
+) -> Dispatcher:
+    pending = PendingRecords(client, settings.key_prefix, settings.status_ttl_seconds)
+    return Dispatcher(settings, client, sender, pending)
+
+
+async def test_a_batch_is_sent_once_per_task_and_bad_entries_are_dead_lettered(
+    parts: tuple[DispatcherSettings, aioredis.Redis],
+) -> None:
+    settings, client = parts
+    sender = Recorder()
+    batch = [entry(1), Entry("2-0", {"kind": "session"}, {}), entry(3), entry(4, task_id="t1")]
+    outcomes = await dispatcher(settings, client, sender).handle_batch(batch)
+    assert outcomes == [Outcome.SENT, Outcome.DEAD_LETTERED, Outcome.SENT, Outcome.DUPLICATE]
+    assert sender.sent == ["t1", "t3"]
+    [(_, letter)] = await client.xrange(settings.stream_requested_dlq)
+    assert letter["source_id"] == "2-0"
+    assert "task_id" in letter["reason"]
+    record = await client.hgetall(keys.status(settings.key_prefix, "t1"))
+    assert record["status"] == "PENDING"
+    # the same entries again (a redelivery): nothing is sent twice
+    again = await dispatcher(settings, client, sender).handle_batch([entry(1), entry(3)])
+    assert again == [Outcome.DUPLICATE, Outcome.DUPLICATE]
+    assert sender.sent == ["t1", "t3"]
+
+
+async def test_a_send_failing_mid_batch_keeps_the_rest_for_redelivery(
+    parts: tuple[DispatcherSettings, aioredis.Redis],
+) -> None:
+    settings, client = parts
+    batch = [entry(1), entry(2), entry(3)]
+    failing = Recorder(fail_after=1)
+    with pytest.raises(ConnectionError):
+        await dispatcher(settings, client, failing).handle_batch(batch)
+    assert failing.sent == ["t1"]
+    assert await client.exists(keys.dispatched(settings.key_prefix, "t1"))
+    assert not await client.exists(keys.dispatched(settings.key_prefix, "t2"))
+    # the batch was not acknowledged: its redelivery sends only what did not go out
+    healthy = Recorder()
+    outcomes = await dispatcher(settings, client, healthy).handle_batch(batch)
+    assert outcomes == [Outcome.DUPLICATE, Outcome.SENT, Outcome.SENT]
+    assert healthy.sent == ["t2", "t3"]
