@@ -1,6 +1,7 @@
 """The gateway's FastAPI application and its lifespan (the composition root)."""
 
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -8,7 +9,8 @@ from fastapi import FastAPI
 from faststream.redis import RedisBroker
 from faststream.redis.opentelemetry import RedisTelemetryMiddleware
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
-from prometheus_client import make_asgi_app
+from prometheus_client import REGISTRY, CollectorRegistry, make_asgi_app
+from prometheus_client.multiprocess import MultiProcessCollector
 
 from services.gateway.deps import Gateway
 from services.gateway.idempotency import IdempotencyKeys
@@ -17,6 +19,7 @@ from services.gateway.metrics import RequestMetrics
 from services.gateway.routes import health, sessions, summarization
 from services.gateway.settings import GatewaySettings
 from shared.envelope import JSONMessageFormat
+from shared.logging import configure_logging
 from shared.redis_client import async_redis
 from shared.status_view import PendingRecords
 from shared.store import Database
@@ -65,7 +68,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestMetrics)
-    app.mount("/metrics", make_asgi_app())
+    app.mount("/metrics", make_asgi_app(metrics_registry()))
     FastAPIInstrumentor.instrument_app(
         app, tracer_provider=provider, excluded_urls="healthz,readyz,metrics"
     )
@@ -73,3 +76,20 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.include_router(sessions.router)
     app.include_router(health.router)
     return app
+
+
+def metrics_registry() -> CollectorRegistry:
+    """The default registry; with several worker processes (``PROMETHEUS_MULTIPROC_DIR``
+    set by ``__main__``), one that adds up what every worker recorded."""
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return REGISTRY
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    return registry
+
+
+def worker_app() -> FastAPI:
+    """The app of one of several worker processes (``uvicorn --factory``)."""
+    settings = GatewaySettings()
+    configure_logging("gateway", settings.log_level, settings.log_format)
+    return create_app(settings)
