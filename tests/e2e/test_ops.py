@@ -9,7 +9,7 @@ pytestmark = pytest.mark.e2e
 
 @pytest.mark.parametrize("name", ["dispatcher", "worker", "projector"])
 def test_ops_endpoints(stack: Stack, name: str) -> None:
-    wait_for(lambda: _ready(stack, name), 20, f"{name} /readyz")
+    wait_for(lambda: _ready(stack, name), 45, f"{name} /readyz")
     assert stack.ops(name, "/healthz").json()["status"] == "ok"
     ready = stack.ops(name, "/readyz").json()
     assert set(ready["checks"].values()) == {"ok"}
