@@ -88,8 +88,10 @@ def save_summary(db: Session, **values: Any) -> SummaryRow:
     A task that runs twice (redelivery) keeps its first summary and returns it again.
     """
     insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
-    db.execute(insert(SummaryRow).values(**values).on_conflict_do_nothing())
-    row = db.get(SummaryRow, values["task_id"], populate_existing=True)
+    stmt = insert(SummaryRow).values(**values).on_conflict_do_nothing().returning(SummaryRow)
+    row = db.scalars(stmt).first()  # the new row, in the same statement
+    if row is None:  # the task ran before: its first summary stands
+        row = db.get(SummaryRow, values["task_id"], populate_existing=True)
     assert row is not None
     return row
 
