@@ -12,23 +12,9 @@ if TYPE_CHECKING:
 
 
 def _llm(settings: "WorkerSettings") -> Summarizer:
-    from services.worker.summarizer.chat_client import ChatClient
-    from services.worker.summarizer.chat_engine import LLMSummarizer
+    from services.worker.summarizer.llm import LLMSummarizer
 
-    client = ChatClient(
-        settings.llm_base_url,
-        settings.llm_model,
-        settings.llm_api_key,
-        settings.llm_timeout_seconds,
-        settings.llm_max_output_tokens,
-        settings.llm_json_mode,
-    )
-    return LLMSummarizer(
-        client,
-        settings.llm_context_tokens,
-        settings.llm_max_output_tokens,
-        fallback=settings.summarizer_fallback == "extractive",
-    )
+    return LLMSummarizer.from_settings(settings)
 
 
 ENGINES: dict[str, Callable[["WorkerSettings"], Summarizer]] = {

@@ -1,0 +1,23 @@
+"""What can go wrong talking to the model, sorted by whether a retry can help.
+
+``LLMUnavailable`` is a plain exception, so the task's backoff retry applies; the others
+are ``PermanentTaskError``s and fail the task at once. No message ever holds the API key.
+"""
+
+from shared.errors import PermanentTaskError
+
+
+class LLMUnavailable(Exception):
+    """Timeout, connection failure, 429 or 5xx: worth retrying later."""
+
+
+class LLMRequestRejected(PermanentTaskError):
+    """A 4xx other than 429: the request or the configuration is wrong."""
+
+
+class LLMAnswerInvalid(PermanentTaskError):
+    """The model's answer could not be parsed, twice in a row."""
+
+
+class MalformedAnswer(ValueError):
+    """One answer that is not the JSON asked for (internal: the engine retries once)."""
