@@ -34,6 +34,7 @@ log = get_logger(__name__)
 
 APPLIED_NAMES = {0: "ignored", 1: "applied", 2: "published"}
 SEEN_LIMIT = 100_000
+SEEN_SECONDS = 60.0
 IMPLIED = {"task-started": ("task-received",)}
 """A lifecycle step that makes a Celery event redundant too (started carries attempts)."""
 
@@ -45,17 +46,24 @@ class Projector:
         self._settings = settings
         self._writer = writer
         self._results = results
-        self._seen: OrderedDict[tuple[str, str], None] = OrderedDict()
+        self._seen: OrderedDict[tuple[str, str], float] = OrderedDict()
         self._seen_lock = threading.Lock()
 
     def remember(self, event: Event) -> None:
-        """Note a step applied from the lifecycle stream (bounded memory: newest kept)."""
+        """Note a step applied from the lifecycle stream. Kept ``SEEN_SECONDS`` (a Celery
+        copy arrives within ``CELERY_EVENT_GRACE``), at most ``SEEN_LIMIT`` entries."""
         task_id, event_type = str(event.get("uuid")), str(event.get("type"))
+        now = time.monotonic()
         with self._seen_lock:
-            self._seen[(task_id, event_type)] = None
-            for earlier in IMPLIED.get(event_type, ()):
-                self._seen[(task_id, earlier)] = None
-            while len(self._seen) > SEEN_LIMIT:
+            for key in [(task_id, event_type)] + [
+                (task_id, e) for e in IMPLIED.get(event_type, ())
+            ]:
+                self._seen[key] = now
+                self._seen.move_to_end(key)
+            horizon = now - SEEN_SECONDS
+            while self._seen and (
+                len(self._seen) > SEEN_LIMIT or next(iter(self._seen.values())) < horizon
+            ):
                 self._seen.popitem(last=False)
 
     def seen(self, event: Event) -> bool:

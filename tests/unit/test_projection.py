@@ -1,7 +1,10 @@
 """Celery task events -> status steps (a table of handlers)."""
 
+import pytest
+
 from contracts.status import TaskStatus
 from contracts.streams import TaskNames
+from services.projector import projector as module
 from services.projector.outcome import task_error
 from services.projector.projection import step_for
 
@@ -55,3 +58,21 @@ def test_task_error_prefers_the_result_backend() -> None:
     )
     fallback = task_error(None, "TimeLimitExceeded('hard limit 30s')")
     assert (fallback.type, fallback.message) == ("TimeLimitExceeded", "hard limit 30s")
+
+
+def test_lifecycle_steps_are_remembered_only_for_a_while(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The memory of applied steps (which makes Celery's copies no-ops) is bounded by
+    time, so a long run does not grow the projector."""
+
+    clock = [1000.0]
+    monkeypatch.setattr(module.time, "monotonic", lambda: clock[0])
+    p = module.Projector(None, None, None)  # type: ignore[arg-type]  (not used here)
+    started = {"uuid": "t1", "type": "task-started"}
+    p.remember(started)
+    assert p.seen(started)
+    assert p.seen({"uuid": "t1", "type": "task-received"}), "implied by started"
+    clock[0] += module.SEEN_SECONDS + 1
+    p.remember({"uuid": "t2", "type": "task-succeeded"})
+    assert not p.seen(started)
+    assert p.seen({"uuid": "t2", "type": "task-succeeded"})
+    assert len(p._seen) == 1
