@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv run test lint format schemas faults bench clean
+.PHONY: venv run test lint format schemas faults bench soak clean
 
 venv: $(STAMP)
 
@@ -38,6 +38,9 @@ faults: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.pipeline -n 2000
 	$(BIN)/python -m bench.summarizer
+
+soak: $(STAMP)
+	$(BIN)/python -m bench.pipeline --scenarios events -n 500 --soak 200000
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache
