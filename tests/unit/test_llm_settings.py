@@ -10,6 +10,7 @@ from services.worker.summarizer.llm import LLMSummarizer, prompts
 from services.worker.summarizer.llm.chunking import Budget
 from services.worker.summarizer.llm.client import ChatClient
 from services.worker.summarizer.llm.engine import TEMPLATES
+from services.worker.summarizer.registry import build_summarizer
 
 KEY = "sk-test-settings-0123456789"
 
@@ -49,6 +50,13 @@ def test_engine_from_settings_names_the_model_and_the_fallback() -> None:
     assert (engine.name, engine.version) == ("llm", "1.0+test-model")
     assert isinstance(engine.fallback, ExtractiveSummarizer)
     assert LLMSummarizer.from_settings(_settings()).fallback is None
+
+
+def test_the_registry_builds_the_llm_engine_from_the_settings() -> None:
+    engine = build_summarizer("llm", _settings(llm_json_mode=False, llm_timeout_seconds=7))
+    assert isinstance(engine, LLMSummarizer)
+    assert engine.client.url == "http://127.0.0.1:9/v1/chat/completions"
+    assert engine.budget == Budget(8192, 1024)
 
 
 def test_a_budget_too_small_for_the_prompts_fails_at_start_up() -> None:
