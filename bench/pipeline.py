@@ -96,6 +96,31 @@ def memory_mb(stack: Stack, field: str = "VmHWM:") -> dict[str, float]:
     return out
 
 
+def cpu_seconds(stack: Stack) -> dict[str, float]:
+    """CPU time (user + system) of each service, its children included, and of this
+    client process."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out = {}
+    for name, service in stack.services.items():
+        if service.process is None:
+            continue
+        total = 0.0
+        for pid in _family(service.process.pid):
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += (int(fields[11]) + int(fields[12])) / tick
+        out[name] = total
+    me = os.times()
+    out["client"] = me.user + me.system
+    return out
+
+
+def cpu_ms_per_task(before: dict[str, float], after: dict[str, float], n: int) -> dict[str, float]:
+    return {name: round((after[name] - before.get(name, 0.0)) * 1000 / n, 2) for name in after}
+
+
 class Bench:
     """One run: its stack, its Redis clients and the completion watcher."""
 
@@ -117,9 +142,15 @@ class Bench:
         now = time.time()
         return dict.fromkeys(task_ids, now)
 
-    def result(self, name: str, t0: float, t_sent: float, accepted: dict[str, float],
-               c0: int, reads_before: int) -> dict[str, Any]:  # fmt: skip
+    def start(self) -> tuple[int, int, float, dict[str, float]]:
+        """What a scenario's figures are measured from: commands, watcher reads, time, CPU."""
+        return commands(self.r), self.watcher.reads, time.time(), cpu_seconds(self.stack)
+
+    def result(self, name: str, start: tuple[int, int, float, dict[str, float]],
+               t_sent: float, accepted: dict[str, float]) -> dict[str, Any]:  # fmt: skip
         """Figures of a scenario whose tasks are all done (the commands counted first)."""
+        c0, reads_before, t0, cpu0 = start
+        cpu = cpu_ms_per_task(cpu0, cpu_seconds(self.stack), len(accepted))
         own = self.watcher.reads - reads_before
         cmds = commands(self.r) - c0 - own - 1  # less the INFO call itself
         seen = timings(self.r, self.env["KEY_PREFIX"], list(accepted))
@@ -134,6 +165,7 @@ class Bench:
             "latency_ms": stats([(v[1] - accepted[t]) * 1000 for t, v in seen.items()]),
             "lag_ms": stats([(v[1] - v[0]) * 1000 for v in seen.values()]),
             "commands_per_task": cmds / n,
+            "cpu_ms_per_task": cpu,
         }
 
 
@@ -154,6 +186,7 @@ def run_anchor(b: Bench, n: int) -> dict[str, Any]:
 
     app = create_worker_app(WorkerSettings())
     task = app.tasks["summarization.summarize_session"]
+    cpu0 = cpu_seconds(b.stack)
     c0, t0 = commands(b.r), time.time()
     results, accepted = [], {}
     for i in range(n):
@@ -167,6 +200,7 @@ def run_anchor(b: Bench, n: int) -> dict[str, Any]:
     for res in results:
         res.get(timeout=b.args.timeout)
     cmds = commands(b.r) - c0
+    cpu = cpu_ms_per_task(cpu0, cpu_seconds(b.stack), n)
     done = []
     for res in results:
         # when the result was stored (date_done), not when this loop read it
@@ -181,16 +215,17 @@ def run_anchor(b: Bench, n: int) -> dict[str, Any]:
         "latency_ms": stats([(t - accepted[i]) * 1000 for i, t in done]),
         "lag_ms": {},
         "commands_per_task": cmds / n,
+        "cpu_ms_per_task": cpu,
     }
 
 
 def run_events(b: Bench, n: int) -> dict[str, Any]:
     ids = [str(uuid.uuid4()) for _ in range(n)]
-    c0, reads, t0 = commands(b.r), b.watcher.reads, time.time()
+    start = b.start()
     accepted = b.xadd(ids)
     t_sent = time.time()
     b.watcher.wait(ids, b.args.timeout)
-    return b.result("events (XADD)", t0, t_sent, accepted, c0, reads)
+    return b.result("events (XADD)", start, t_sent, accepted)
 
 
 async def _post_all(b: Bench, count: int, concurrency: int, rate: float) -> dict[str, float]:
@@ -248,17 +283,16 @@ async def _post_all(b: Bench, count: int, concurrency: int, rate: float) -> dict
 
 
 def run_http(b: Bench, n: int) -> dict[str, Any]:
-    c0, reads, t0 = commands(b.r), b.watcher.reads, time.time()
+    start = b.start()
     accepted = uvloop.run(_post_all(b, n, b.args.http_concurrency, 0.0))
     t_sent = time.time()
     b.watcher.wait(accepted, b.args.timeout)
-    name = f"http (POST, {b.args.http_concurrency} conns)"
-    return b.result(name, t0, t_sent, accepted, c0, reads)
+    return b.result(f"http (POST, {b.args.http_concurrency} conns)", start, t_sent, accepted)
 
 
 def run_paced(b: Bench, via: str) -> dict[str, Any]:
     rate, count = b.args.rate, int(b.args.rate * b.args.duration)
-    c0, reads, t0 = commands(b.r), b.watcher.reads, time.time()
+    start = b.start()
     if via == "events":
         accepted: dict[str, float] = {}
         start = time.monotonic()
@@ -269,7 +303,7 @@ def run_paced(b: Bench, via: str) -> dict[str, Any]:
         accepted = uvloop.run(_post_all(b, count, 4, rate))
     t_sent = time.time()
     b.watcher.wait(accepted, b.args.timeout)
-    return b.result(f"paced {via} @{rate:g}/s", t0, t_sent, accepted, c0, reads)
+    return b.result(f"paced {via} @{rate:g}/s", start, t_sent, accepted)
 
 
 async def _reads(
@@ -480,6 +514,8 @@ def report(args: argparse.Namespace, bench: Bench, results: list[dict[str, Any]]
     )
     if results:
         print_table(results, anchor)
+        for res in results:
+            print(f"CPU ms per task, {res['scenario']}: {res['cpu_ms_per_task']}")
         for res in results:
             print(f"peak RSS MB, {res['scenario']}: {res['rss_mb']}")
     for r in reads:
