@@ -295,9 +295,9 @@ def run_paced(b: Bench, via: str) -> dict[str, Any]:
     start = b.start()
     if via == "events":
         accepted: dict[str, float] = {}
-        start = time.monotonic()
+        began = time.monotonic()
         for i in range(count):
-            time.sleep(max(0.0, start + i / rate - time.monotonic()))
+            time.sleep(max(0.0, began + i / rate - time.monotonic()))
             accepted.update(b.xadd([str(uuid.uuid4())]))
     else:
         accepted = uvloop.run(_post_all(b, count, 4, rate))
