@@ -6,7 +6,7 @@ import sys
 
 from services.worker.app import create_worker_app
 from services.worker.settings import WorkerSettings
-from shared.logging import configure_logging
+from shared.logging import configure_logging, get_logger
 from shared.ops_server import OpsServer
 from shared.redis_client import sync_redis
 from shared.store import Database
@@ -18,9 +18,12 @@ def main(argv: list[str] | None = None) -> None:
     app = create_worker_app(settings)
     # Tables made once here, before the pool forks: otherwise every pool process races
     # to create them on its first task, and a loser's task is retried a minute later.
-    db = Database(settings.database_url)
-    db.create_schema()
-    db.dispose()
+    try:
+        db = Database(settings.database_url)
+        db.create_schema()
+        db.dispose()
+    except Exception as exc:  # the store may come back: tasks retry until it does
+        get_logger(__name__).warning("store_unavailable_at_start", error=str(exc))
     hostname = f"worker-{os.getpid()}@{socket.gethostname()}"
 
     def celery_ping() -> None:
