@@ -22,6 +22,7 @@ async def serve(settings: DispatcherSettings) -> None:
     loops = [
         asyncio.create_task(service.watch_group()),
         asyncio.create_task(service.reclaimer.run()),
+        asyncio.create_task(service.redispatcher.run()),
     ]
     await stop.wait()
     for loop_task in loops:

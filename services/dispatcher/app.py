@@ -21,6 +21,7 @@ from redis.exceptions import ResponseError
 from services.dispatcher.dispatch import Dispatcher, Entry
 from services.dispatcher.metrics import GROUPS_RECREATED
 from services.dispatcher.reclaim import Reclaimer
+from services.dispatcher.redispatch import Redispatcher
 from services.dispatcher.sender import CelerySender
 from services.dispatcher.settings import DispatcherSettings
 from shared.celery_app import make_celery
@@ -76,6 +77,7 @@ class DispatcherService:
         self.group_recreated_at = ""
         self.raw_redis = async_redis(settings.redis_url, decode=False)
         self.reclaimer = Reclaimer(settings, self.raw_redis, self.dispatcher)
+        self.redispatcher = Redispatcher(settings, self.raw_redis, self.dispatcher)
         self.subscriber = self.broker.subscriber(
             stream=StreamSub(
                 settings.stream_requested,
@@ -151,6 +153,7 @@ class DispatcherService:
                 "group_recreated_at": self.group_recreated_at or None,
                 "reclaimed": self.reclaimer.reclaimed,
                 "dead_lettered_after_deliveries": self.reclaimer.dead_lettered,
+                "redispatched": self.redispatcher.redispatched,
             }
 
         return OpsServer(

@@ -11,3 +11,7 @@ RECLAIMED = Counter("summarization_entries_reclaimed_total", "Pending entries cl
 GROUPS_RECREATED = Counter(
     "summarization_consumer_groups_recreated_total", "Consumer groups lost by Redis and re-made"
 )
+REDISPATCHED = Counter(
+    "summarization_tasks_redispatched_total",
+    "Tasks sent again: still PENDING REDISPATCH_AFTER seconds after they were sent",
+)

@@ -30,3 +30,9 @@ class DispatcherSettings(CommonSettings):
     max_deliveries: int = Field(
         default=5, ge=1, description="Deliveries before an entry is dead-lettered."
     )
+    redispatch_after: float = Field(
+        default=2400.0,
+        gt=0,
+        description="Seconds a sent task may stay PENDING before it is sent again.",
+    )
+    redispatch_interval: float = Field(default=30.0, gt=0, description="Seconds between passes.")

@@ -1,6 +1,7 @@
 """The dispatcher's batch decisions on a real Redis (the Celery sender replaced by a
 recorder: what reaches Celery is the e2e and fault tests' business)."""
 
+import asyncio
 from collections.abc import AsyncIterator, Sequence
 
 import pytest
@@ -9,6 +10,7 @@ from opentelemetry.context import Context
 
 from contracts.events import SummarizationRequested
 from services.dispatcher.dispatch import Dispatcher, Entry, Outcome
+from services.dispatcher.redispatch import Redispatcher
 from services.dispatcher.sender import SendFailed
 from services.dispatcher.settings import DispatcherSettings
 from shared import keys
@@ -89,3 +91,29 @@ async def test_a_send_failing_mid_batch_keeps_the_rest_for_redelivery(
     outcomes = await dispatcher(settings, client, healthy).handle_batch(batch)
     assert outcomes == [Outcome.DUPLICATE, Outcome.SENT, Outcome.SENT]
     assert healthy.sent == ["t2", "t3"]
+
+
+async def test_a_task_sent_but_never_started_is_sent_again(
+    parts: tuple[DispatcherSettings, aioredis.Redis],
+) -> None:
+    """The broker can lose a message it handed out (Redis gone between BRPOP and the
+    unacked record): a task still PENDING long after it was sent goes out again, from
+    its original entry and with its task id; a started task is left alone."""
+    settings, client = parts
+    settings = settings.model_copy(update={"redispatch_after": 0.05})
+    raw = aioredis.Redis.from_url(settings.redis_url)
+    fields = {"task_id": "t1", "kind": "session", "candidate_id": "c", "session_id": "s"}
+    entry_id = (await raw.xadd(settings.stream_requested, fields)).decode()
+    sender = Recorder()
+    sending = dispatcher(settings, client, sender)
+    await sending.handle_batch([Entry(entry_id, fields, {})])
+    assert sender.sent == ["t1"]
+    redispatcher = Redispatcher(settings, raw, sending)
+    assert await redispatcher.redispatch_once() == 0, "not yet: sent moments ago"
+    await asyncio.sleep(0.1)
+    assert await redispatcher.redispatch_once() == 1
+    assert sender.sent == ["t1", "t1"]
+    await client.hset(keys.status(settings.key_prefix, "t1"), "status", "STARTED")
+    await asyncio.sleep(0.1)
+    assert await redispatcher.redispatch_once() == 0
+    await raw.aclose()
