@@ -12,6 +12,11 @@ Same machine, same Redis, the same worker processes (fake engine, no simulated w
 * ``--soak N``: N tasks via events, at most ``--soak-window`` unfinished, with the
   services' memory sampled (short retention settings keep Redis small).
 
+Each mode prints a table after the machine line, with its target where there is one
+(paced p99 < 50 ms, reads p99 < 5 ms, soak growth < 20 MB). Every wait has a timeout
+(``--timeout``); Ctrl-C (or SIGTERM) stops the services and deletes the run's keys, a
+second Ctrl-C while they stop kills them at once.
+
 A task is done when its ``summarization.completed`` event is read (written in the same
 Lua call that makes its record SUCCESS); latency runs from accept (XADD returned / 202
 received / ``apply_async`` returned) to the record's ``projected_at`` (the anchor: the
@@ -20,15 +25,17 @@ the benchmark's own reads; run it on a quiet Redis.
 
     python -m bench.pipeline -n 2000
     python -m bench.pipeline --scenarios events,reads --duration 5
-    python -m bench.pipeline --scenarios events --soak 200000
+    python -m bench.pipeline --scenarios events -n 500 --soak 200000
 """
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import platform
 import signal
+import subprocess
 import sys
 import time
 import uuid
@@ -38,19 +45,32 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+import httpx
 import orjson
 import redis
 import uvloop
+from celery.exceptions import TimeoutError as CeleryTimeout
 
 from bench.http import Connection
+from bench.reads import ReadLoad, read_load
 from bench.watch import CompletionWatcher, timings
 from services.cli.demo import demo_sessions
 from tests.conftest import cleanup, isolated_env
-from tests.stack import Stack
+from tests.stack import Stack, wait_for
 
 SCENARIOS = ("anchor", "events", "http", "paced", "reads")
 TRANSCRIPT = [{"role": "candidate", "speaker": "Ada", "text": "I run the payments platform."}]
-SOAK_ENV = {"STATUS_TTL_SECONDS": "120", "STREAM_RETENTION_SECONDS": "60", "STREAM_MAXLEN": "5000"}
+SOAK_ENV = {
+    # status records and Celery results (result_expires follows it), sent-task memory,
+    # consumed stream entries: all short-lived, so Redis stays small however long the soak
+    "STATUS_TTL_SECONDS": "120",
+    "DEDUPE_TTL_SECONDS": "120",
+    "STREAM_RETENTION_SECONDS": "60",
+    "STREAM_MAXLEN": "5000",
+}
+TARGETS = {"paced_p99_ms": 50.0, "reads_p99_ms": 5.0, "soak_growth_mb": 20.0}
+REDIS_TIMEOUT = 30.0
+"""Socket timeout of the benchmark's own Redis calls (its XREADs block at most 1 s)."""
 
 
 def stats(values: list[float]) -> dict[str, float]:
@@ -128,10 +148,13 @@ class Bench:
         self.args = args
         self.env = env
         self.stack = stack
-        self.r = redis.Redis.from_url(args.redis_url, decode_responses=True)
-        self.raw = redis.Redis.from_url(args.redis_url)
+        self.r = redis.Redis.from_url(
+            args.redis_url, decode_responses=True, socket_timeout=REDIS_TIMEOUT
+        )
+        self.raw = redis.Redis.from_url(args.redis_url, socket_timeout=REDIS_TIMEOUT)
         self.watcher = CompletionWatcher(self.raw, env["STREAM_COMPLETED"], env["STREAM_FAILED"])
         self.finished: list[str] = []
+        self.celery_task: Any = None
 
     def xadd(self, task_ids: list[str]) -> dict[str, float]:
         """XADD the requests in one pipeline; their accept times."""
@@ -179,13 +202,42 @@ def _request_fields(task_id: str) -> dict[str, str]:
     }
 
 
-def run_anchor(b: Bench, n: int) -> dict[str, Any]:
+def celery_task(b: Bench) -> Any:
+    """The worker's session task, from the worker's own Celery app under the run's settings
+    (made once: a second app would register the tasks again)."""
+    if b.celery_task is not None:
+        return b.celery_task
     os.environ.update(b.env)
     from services.worker.app import create_worker_app
     from services.worker.settings import WorkerSettings
 
     app = create_worker_app(WorkerSettings())
-    task = app.tasks["summarization.summarize_session"]
+    b.celery_task = app.tasks["summarization.summarize_session"]
+    return b.celery_task
+
+
+def warm_up(b: Bench, pipeline: bool) -> None:
+    """One task through the worker (Celery), or a few through the whole pipeline (events):
+    the readiness that matters, and first-call costs kept out of the figures."""
+    if not pipeline:
+        kwargs = {"session_id": "w", "candidate_id": "c", "transcript": TRANSCRIPT}
+        try:
+            celery_task(b).apply_async(kwargs=kwargs, queue=b.env["QUEUE_SESSION"]).get(
+                timeout=b.args.timeout
+            )
+        except CeleryTimeout:
+            raise AssertionError(
+                f"the worker ran no task within {b.args.timeout:g}s of starting"
+            ) from None
+        return
+    ids = [str(uuid.uuid4()) for _ in range(5)]
+    b.xadd(ids)
+    b.watcher.wait(ids, b.args.timeout)
+
+
+def run_anchor(b: Bench, n: int) -> dict[str, Any]:
+    task = celery_task(b)
+    app = task.app
     cpu0 = cpu_seconds(b.stack)
     c0, t0 = commands(b.r), time.time()
     results, accepted = [], {}
@@ -197,8 +249,14 @@ def run_anchor(b: Bench, n: int) -> dict[str, Any]:
         accepted[res.id] = time.time()
         results.append(res)
     t_sent = time.time()
+    deadline = time.monotonic() + b.args.timeout
     for res in results:
-        res.get(timeout=b.args.timeout)
+        try:
+            res.get(timeout=max(0.1, deadline - time.monotonic()))
+        except CeleryTimeout:
+            raise AssertionError(
+                f"anchor: not every result within {b.args.timeout:g}s (task {res.id})"
+            ) from None
     cmds = commands(b.r) - c0
     cpu = cpu_ms_per_task(cpu0, cpu_seconds(b.stack), n)
     done = []
@@ -247,10 +305,15 @@ async def _post_all(b: Bench, count: int, concurrency: int, rate: float) -> dict
         try:
             for attempt in range(5):
                 try:
-                    answer = await connection.request(
-                        "POST", "/summarization/summarize-session", body
-                    )
+                    async with asyncio.timeout(b.args.timeout):
+                        answer = await connection.request(
+                            "POST", "/summarization/summarize-session", body
+                        )
                     break
+                except TimeoutError:
+                    raise AssertionError(
+                        f"a POST had no answer within {b.args.timeout:g}s"
+                    ) from None
                 except (ConnectionError, OSError, asyncio.IncompleteReadError):
                     await connection.close()
                     await asyncio.sleep(0.05 * (attempt + 1))
@@ -303,130 +366,172 @@ def run_paced(b: Bench, via: str) -> dict[str, Any]:
         accepted = uvloop.run(_post_all(b, count, 4, rate))
     t_sent = time.time()
     b.watcher.wait(accepted, b.args.timeout)
-    return b.result(f"paced {via} @{rate:g}/s", start, t_sent, accepted)
-
-
-async def _reads(
-    url: str, paths: list[str], rate: float, seconds: float, conns: int
-) -> dict[str, Any]:
-    """Open loop at ``rate`` (latency counted from each request's scheduled time, so
-    queueing in the client counts too), or closed loop with ``conns`` when rate is 0."""
-    idle: asyncio.Queue[Connection] = asyncio.Queue()
-    for _ in range(conns):
-        idle.put_nowait(Connection(url))
-    latencies: list[float] = []
-    errors = 0
-    late = 0
-
-    async def one(path: str, scheduled: float) -> None:
-        nonlocal errors
-        connection = await idle.get()
-        try:
-            answer = await connection.request("GET", path)
-            if answer.status != 200:
-                errors += 1
-        except (ConnectionError, OSError, asyncio.IncompleteReadError):
-            errors += 1
-            await connection.close()
-        finally:
-            idle.put_nowait(connection)
-        latencies.append((time.monotonic() - scheduled) * 1000)
-
-    t0 = time.monotonic()
-    if rate:
-        tasks = []
-        for i in range(int(rate * seconds)):
-            scheduled = t0 + i / rate
-            delay = scheduled - time.monotonic()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            elif delay < -0.005:
-                late += 1
-            tasks.append(asyncio.create_task(one(paths[i % len(paths)], scheduled)))
-        await asyncio.gather(*tasks)
-    else:
-
-        async def loop(k: int) -> None:
-            i = k
-            while time.monotonic() - t0 < seconds:
-                await one(paths[i % len(paths)], time.monotonic())
-                i += conns
-
-        await asyncio.gather(*(loop(k) for k in range(conns)))
-    elapsed = time.monotonic() - t0
-    while not idle.empty():
-        await idle.get_nowait().close()
-    return {
-        "requests": len(latencies),
-        "per_s": len(latencies) / elapsed,
-        "latency_ms": stats(latencies),
-        "errors": errors,
-        "client_late": late,
-    }
+    return b.result(f"paced {via} @{rate:g}/s", start, t_sent, accepted) | {"rate": rate}
 
 
 def run_reads(b: Bench) -> list[dict[str, Any]]:
+    """Status reads of finished tasks: open loop at ``--read-rate``, then closed loop."""
     if not b.finished:
         run_events(b, 200)  # finished tasks to read
     paths = [f"/summarization/task-status/{task_id}" for task_id in b.finished[:2000]]
-    uvloop.run(_reads(b.stack.url, paths, 0, 1.0, 4))  # warm-up
+    timeout = b.args.timeout
+    uvloop.run(read_load(b.stack.url, paths, 0, 1.0, 4, request_timeout=timeout))  # warm-up
     out = []
     for rate, conns in ((b.args.read_rate, 16), (0.0, b.args.read_concurrency)):
-        c0 = commands(b.r)
-        figures = uvloop.run(_reads(b.stack.url, paths, rate, b.args.duration, conns))
-        figures["scenario"] = f"reads @{rate:g}/s" if rate else f"reads closed loop, {conns} conns"
-        figures["commands_per_read"] = (commands(b.r) - c0 - 1) / max(1, figures["requests"])
-        out.append(figures)
+        c0, cpu0 = commands(b.r), cpu_seconds(b.stack)
+        load = uvloop.run(
+            read_load(
+                b.stack.url,
+                paths,
+                rate,
+                b.args.duration,
+                conns,
+                request_timeout=timeout,
+                max_conns=b.args.read_max_connections,
+            )
+        )
+        gateway_s = cpu_seconds(b.stack)["gateway"] - cpu0["gateway"]
+        out.append(
+            {
+                "scenario": f"reads @{rate:g}/s" if rate else f"reads closed loop, {conns} conns",
+                "rate": rate,
+                "load": load,
+                "latency_ms": stats(load.latencies_ms),
+                "gateway_cpu_pct": 100 * gateway_s / load.seconds,
+                "commands_per_read": (commands(b.r) - c0 - 1) / max(1, len(load.latencies_ms)),
+            }
+        )
     return out
 
 
+def client_lagged(load: ReadLoad, rate: float) -> bool:
+    """The open-loop client missed its schedule (then it, not the server, set the pace)."""
+    return bool(rate) and (
+        load.issued_per_s < 0.97 * rate or load.late > 0.01 * max(1, load.issued)
+    )
+
+
+def progress(text: str) -> None:
+    with contextlib.suppress(OSError):  # a closed pipe (| head) must not stop the run
+        print(f"[{time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
+
+
+def check_alive(stack: Stack) -> None:
+    for name, service in stack.services.items():
+        if service.process is not None and service.process.poll() is not None:
+            raise AssertionError(
+                f"{name} exited with {service.process.returncode}; its log: {service.log_path}"
+            )
+
+
 def run_soak(b: Bench, total: int, window: int) -> dict[str, Any]:
-    """``total`` tasks via events, at most ``window`` unfinished; memory sampled."""
-    samples: list[tuple[int, dict[str, float]]] = []
-    sent, t0, last_sample = 0, time.time(), 0.0
+    """``total`` tasks via events, at most ``window`` unfinished; every 2 s each service's
+    RSS (children included) and Redis' used memory are sampled."""
+    samples: list[dict[str, Any]] = []
+    sent = finished = 0
     outstanding: set[str] = set()
-    while sent < total or outstanding:
-        if sent < total and len(outstanding) < window:
-            batch = [str(uuid.uuid4()) for _ in range(min(200, total - sent, window))]
+    t0 = last_progress = time.monotonic()
+    last_sample = float("-inf")
+    b.watcher.done.clear()
+
+    def sample() -> None:
+        check_alive(b.stack)
+        memory: Any = b.r.info("memory")
+        samples.append(
+            {
+                "done": finished,
+                "seconds": time.monotonic() - t0,
+                "rss_mb": memory_mb(b.stack, "VmRSS:"),
+                "redis_mb": int(memory["used_memory"]) / 2**20,
+            }
+        )
+
+    while finished < total:
+        room = min(200, total - sent, window - len(outstanding))
+        if room > 0:
+            batch = [str(uuid.uuid4()) for _ in range(room)]
             b.xadd(batch)
             outstanding.update(batch)
-            sent += len(batch)
-        if not b.watcher.poll(block_ms=200) and time.time() - t0 > b.args.timeout + total / 10:
-            raise AssertionError(f"soak stalled with {len(outstanding)} unfinished")
+            sent += room
+        b.watcher.poll(block_ms=200)
+        before = len(outstanding)
         outstanding -= b.watcher.done
         outstanding -= b.watcher.failed
         b.watcher.done.clear()  # bounded memory in the benchmark too
-        if time.monotonic() - last_sample >= 2.0:
-            samples.append((sent - len(outstanding), memory_mb(b.stack, "VmRSS:")))
-            last_sample = time.monotonic()
-    samples.append((total, memory_mb(b.stack, "VmRSS:")))
-    warm = next((s for s in samples if s[0] >= total // 10), samples[0])
-    growth = {name: round(samples[-1][1][name] - mb, 1) for name, mb in warm[1].items()}
+        now = time.monotonic()
+        if len(outstanding) < before:
+            finished += before - len(outstanding)
+            last_progress = now
+        elif now - last_progress > b.args.timeout:
+            check_alive(b.stack)
+            raise AssertionError(
+                f"soak stalled: nothing finished for {b.args.timeout:g}s "
+                f"({finished} of {total} done, {len(outstanding)} unfinished)"
+            )
+        if now - last_sample >= 2.0:
+            sample()
+            last_sample = now
+    sample()
+    warm = next((s for s in samples if s["done"] >= total // 10), samples[0])
+    last = samples[-1]
     return {
-        "scenario": f"soak {total} via events",
-        "seconds": time.time() - t0,
+        "scenario": f"soak {total} via events, window {window}",
+        "seconds": last["seconds"],
         "failed": len(b.watcher.failed),
         "samples": samples,
-        "growth_after_warmup_mb": growth,
-        "warmup_at": warm[0],
+        "warm": warm,
+        "growth_mb": {
+            name: mb - warm["rss_mb"].get(name, 0.0) for name, mb in last["rss_mb"].items()
+        },
     }
 
 
-def print_table(results: list[dict[str, Any]], anchor: float | None) -> None:
-    print(
-        f"{'scenario':30} {'acc/s':>8} {'done/s':>7} {'vs anchor':>9} {'p50 ms':>8} {'p95 ms':>8} "
-        f"{'p99 ms':>8} {'max ms':>8} {'lag p50':>8} {'lag p99':>8} {'cmd/task':>8}"
-    )
-    for res in results:
-        lat, lag = res["latency_ms"], res["lag_ms"]
-        burst = not res["scenario"].startswith("paced")
-        ratio = f"{res['completed_per_s'] / anchor:9.2f}" if anchor and burst else f"{'-':>9}"
-        print(
-            f"{res['scenario']:30} {res['accepted_per_s']:8.0f} {res['completed_per_s']:7.0f} "
-            f"{ratio} {lat['p50']:8.1f} {lat['p95']:8.1f} {lat['p99']:8.1f} {lat['max']:8.1f} "
-            f"{lag.get('p50', float('nan')):8.1f} {lag.get('p99', float('nan')):8.1f} "
-            f"{res['commands_per_task']:8.1f}"
-        )
+def wait_ready(stack: Stack, *names: str, timeout: float = 90.0) -> None:
+    """Until each service's ops endpoint answers /readyz. (Not used for the worker: its
+    check pings it through Celery, and a starting worker was seen to fail that ping for
+    25-30 s while it already ran tasks 1.5 s after its start; ``warm_up`` checks it.)"""
+    for name in names:
+
+        def ready(name: str = name) -> bool:
+            check_alive(stack)
+            try:
+                return stack.ops(name).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        wait_for(ready, timeout, f"{name}'s /readyz", every=1.0)
+
+
+def stop(stack: Stack, grace: float = 15.0) -> None:
+    """SIGTERM every service's process group at once, SIGKILL what is left after ``grace``
+    seconds, or at once on another Ctrl-C (the services run in sessions of their own: the
+    terminal's Ctrl-C never reaches them, so this is the only way they stop)."""
+    services = {n: s.process for n, s in stack.services.items() if s.process is not None}
+    processes = list(services.values())
+
+    def signal_all(sig: signal.Signals) -> None:
+        for process in processes:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, sig)
+
+    again = False
+    try:
+        signal_all(signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        for process in processes:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+    except KeyboardInterrupt:
+        again = True
+    finally:
+        late = [name for name, process in services.items() if process.poll() is None]
+        if late:
+            why = "interrupted again" if again else f"no exit {grace:g}s after SIGTERM"
+            progress(f"killing ({why}): {', '.join(late)}")
+        signal_all(signal.SIGKILL)  # what is left, a prefork worker's children included
+        for process in processes:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=5)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -440,7 +545,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=10.0, help="paced and reads, s (10)")
     parser.add_argument("--read-rate", type=float, default=1000.0, help="open-loop reads/s")
     parser.add_argument("--read-concurrency", type=int, default=8, help="closed-loop reads")
-    parser.add_argument("--soak", type=int, default=0, help="tasks in the soak (0: none)")
+    parser.add_argument(
+        "--read-max-connections",
+        type=int,
+        default=64,
+        help="open-loop reads: connections at most (64, the gateway's Redis pool)",
+    )
+    parser.add_argument(
+        "--soak",
+        type=int,
+        default=0,
+        help="tasks in the soak (0: none); its short retention applies to the whole run",
+    )
     parser.add_argument("--soak-window", type=int, default=1000)
     parser.add_argument("--timeout", type=float, default=300.0, help="per wait, s")
     parser.add_argument(
@@ -473,66 +589,236 @@ def main(argv: list[str] | None = None) -> int:
     reads: list[dict[str, Any]] = []
     soak: dict[str, Any] | None = None
     try:
+        progress(f"starting the worker (namespace {namespace}, logs in {tmp})")
         stack.start("worker")
-        time.sleep(2)
+        warm_up(bench, pipeline=False)
         if "anchor" in chosen:
+            progress(f"anchor: {args.n} tasks")
             results.append(run_anchor(bench, args.n) | {"rss_mb": memory_mb(stack)})
+        progress("starting gateway, dispatcher, projector")
         stack.start("gateway", "dispatcher", "projector")
-        time.sleep(2)
-        runs: list[tuple[str, Callable[[], dict[str, Any]]]] = [
-            ("events", lambda: run_events(bench, args.n)),
-            ("http", lambda: run_http(bench, args.n)),
-            ("paced", lambda: run_paced(bench, "events")),
-            ("paced", lambda: run_paced(bench, "http")),
+        wait_ready(stack, "dispatcher", "projector")
+        warm_up(bench, pipeline=True)
+        paced = f"{args.rate:g}/s for {args.duration:g} s"
+        runs: list[tuple[str, str, Callable[[], dict[str, Any]]]] = [
+            ("events", f"events: {args.n} tasks", lambda: run_events(bench, args.n)),
+            ("http", f"http: {args.n} tasks", lambda: run_http(bench, args.n)),
+            ("paced", f"paced events: {paced}", lambda: run_paced(bench, "events")),
+            ("paced", f"paced http: {paced}", lambda: run_paced(bench, "http")),
         ]
-        for name, run in runs:
+        for name, what, run in runs:
             if name in chosen:
+                progress(what)
                 results.append(run() | {"rss_mb": memory_mb(stack)})
         if "reads" in chosen:
+            progress(
+                f"status reads: {args.read_rate:g}/s, then closed loop, {args.duration:g} s each"
+            )
             reads = run_reads(bench)
         if args.soak:
+            progress(f"soak: {args.soak} tasks, at most {args.soak_window} unfinished")
             soak = run_soak(bench, args.soak, args.soak_window)
     except KeyboardInterrupt:
-        print("interrupted: stopping the services", file=sys.stderr)
+        progress("interrupted: stopping the services")
         return 130
+    except AssertionError as exc:  # a timeout or a failed check: its message says which
+        progress(f"FAILED: {exc}")
+        return 1
     finally:
-        stack.stop()
-        cleanup(args.redis_url, namespace)
+        try:
+            stop(stack)  # first: nothing (not even a broken stdout) may skip it
+        finally:
+            cleanup(args.redis_url, namespace)
+            progress("services stopped, the run's keys deleted")
     report(args, bench, results, reads, soak)
     return 0
 
 
+def table(title: str, headers: list[str], rows: list[list[Any]]) -> None:
+    """A titled table: the first column left-aligned, numbers right-aligned."""
+    cells = [[_cell(v) for v in row] for row in rows]
+    widths = [max(len(str(c)) for c in col) for col in zip(headers, *cells, strict=True)]
+    print(f"\n{title}")
+    for row in [headers, *cells]:
+        print(
+            "  ".join(
+                str(c).ljust(w) if i == 0 else str(c).rjust(w)
+                for i, (c, w) in enumerate(zip(row, widths, strict=True))
+            )
+        )
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float):
+        return "-" if value != value else f"{value:.1f}"  # NaN: no figure
+    return str(value)
+
+
+def _verdict(value: float, target: float) -> str:
+    return "yes" if value < target else "NO"
+
+
+SERVICES = ("worker", "gateway", "dispatcher", "projector")
+NAN = float("nan")
+
+
 def report(args: argparse.Namespace, bench: Bench, results: list[dict[str, Any]],
            reads: list[dict[str, Any]], soak: dict[str, Any] | None) -> None:  # fmt: skip
-    anchors = [r["completed_per_s"] for r in results if r["scenario"].startswith("anchor")]
-    anchor = anchors[0] if anchors else None
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
         f"{platform.python_version()}, Redis {bench.r.info('server')['redis_version']}; "
         f"n={args.n}, worker concurrency {args.worker_concurrency}, "
         f"gateway workers {args.gateway_workers}"
     )
-    if results:
-        print_table(results, anchor)
-        for res in results:
-            print(f"CPU ms per task, {res['scenario']}: {res['cpu_ms_per_task']}")
-        for res in results:
-            print(f"peak RSS MB, {res['scenario']}: {res['rss_mb']}")
-    for r in reads:
-        lat = r["latency_ms"]
-        print(
-            f"{r['scenario']:32} {r['per_s']:7.0f} req/s  p50 {lat['p50']:.2f} ms  p99 "
-            f"{lat['p99']:.2f} ms  max {lat['max']:.1f} ms  errors {r['errors']}  "
-            f"client late {r['client_late']}  Redis cmds/read {r['commands_per_read']:.1f}"
+    bursts = [r for r in results if "rate" not in r]
+    paced = [r for r in results if "rate" in r]
+    anchors = [r["completed_per_s"] for r in bursts if r["scenario"].startswith("anchor")]
+    latency = ["p50 ms", "p95 ms", "p99 ms", "max ms", "lag p50", "lag p99", "cmd/task"]
+
+    def figures(r: dict[str, Any]) -> list[Any]:
+        lat, lag = r["latency_ms"], r["lag_ms"]
+        return [
+            lat["p50"],
+            lat["p95"],
+            lat["p99"],
+            lat["max"],
+            lag.get("p50", NAN),
+            lag.get("p99", NAN),
+            r["commands_per_task"],
+        ]
+
+    if bursts:
+        table(
+            f"bursts: {args.n} tasks each; latency accept -> SUCCESS visible",
+            ["scenario", "acc/s", "done/s", "vs anchor", *latency],
+            [
+                [
+                    r["scenario"],
+                    f"{r['accepted_per_s']:.0f}",
+                    f"{r['completed_per_s']:.0f}",
+                    f"{r['completed_per_s'] / anchors[0]:.2f}" if anchors else "-",
+                    *figures(r),
+                ]
+                for r in bursts
+            ],
         )
+    if paced:
+        target = TARGETS["paced_p99_ms"]
+        table(
+            f"paced: {args.rate:g} req/s for {args.duration:g} s; latency accept -> SUCCESS "
+            f"visible (target p99 < {target:g} ms)",
+            ["scenario", "offered/s", "acc/s", "done/s", *latency, "p99 ok"],
+            [
+                [
+                    r["scenario"],
+                    f"{r['rate']:g}",
+                    f"{r['accepted_per_s']:.0f}",
+                    f"{r['completed_per_s']:.0f}",
+                    *figures(r),
+                    _verdict(r["latency_ms"]["p99"], target),
+                ]
+                for r in paced
+            ],
+        )
+    if results:
+        table(
+            "CPU ms per task (the client: this process)",
+            ["scenario", *SERVICES, "client"],
+            [
+                [r["scenario"], *(r["cpu_ms_per_task"].get(s, NAN) for s in (*SERVICES, "client"))]
+                for r in results
+            ],
+        )
+        table(
+            "peak RSS MB (a service and its children)",
+            ["scenario", *SERVICES],
+            [[r["scenario"], *(r["rss_mb"].get(s, NAN) for s in SERVICES)] for r in results],
+        )
+    if reads:
+        target = TARGETS["reads_p99_ms"]
+        table(
+            f"status reads: GET /summarization/task-status/{{id}}, {args.duration:g} s each "
+            f"(target p99 < {target:g} ms; open-loop latency from the scheduled time)",
+            [
+                "scenario",
+                "issued/s",
+                "answered/s",
+                "p50 ms",
+                "p99 ms",
+                "max ms",
+                "errors",
+                "late",
+                "max late ms",
+                "client CPU %",
+                "gateway CPU %",
+                "conns",
+                "cmd/read",
+                "p99 ok",
+            ],
+            [
+                [
+                    r["scenario"],
+                    f"{r['load'].issued_per_s:.0f}",
+                    f"{r['load'].answered_per_s:.0f}",
+                    f"{r['latency_ms'].get('p50', NAN):.2f}",
+                    f"{r['latency_ms'].get('p99', NAN):.2f}",
+                    r["latency_ms"].get("max", NAN),
+                    r["load"].errors,
+                    r["load"].late,
+                    r["load"].max_late_ms,
+                    100 * r["load"].client_cpu_s / r["load"].seconds,
+                    r["gateway_cpu_pct"],
+                    r["load"].connections,
+                    f"{r['commands_per_read']:.1f}",
+                    _verdict(r["latency_ms"].get("p99", NAN), target),
+                ]
+                for r in reads
+            ],
+        )
+        for r in reads:
+            load = r["load"]
+            if client_lagged(load, r["rate"]):
+                cpu = 100 * load.client_cpu_s / load.seconds
+                why = (
+                    "it used little CPU itself, so it waited for a core: the machine is"
+                    " oversubscribed (fewer other processes, or more cores)"
+                    if cpu < 50
+                    else "it is CPU-bound itself: the figure is the load generator's"
+                )
+                print(
+                    f"  {r['scenario']}: the client lagged (issued {load.issued_per_s:.0f}/s of "
+                    f"{r['rate']:g}/s, {load.late} of {load.issued} requests > 5 ms late, at "
+                    f"most {load.max_late_ms:.0f} ms, client CPU {cpu:.0f} %): {why}"
+                )
+            if r["load"].first_error:
+                print(f"  {r['scenario']}: first error: {r['load'].first_error}")
     if soak:
-        print(f"{soak['scenario']}: {soak['seconds']:.0f} s, failed {soak['failed']}")
-        for done, mb in soak["samples"][:: max(1, len(soak["samples"]) // 12)]:
-            print(f"  done {done:>8}: RSS MB {mb}")
-        print(f"  last: RSS MB {soak['samples'][-1][1]}")
+        samples = soak["samples"]
+        shown = samples[:: max(1, len(samples) // 12)]
+        if shown[-1] is not samples[-1]:
+            shown.append(samples[-1])
+        table(
+            f"{soak['scenario']}: {soak['seconds']:.0f} s, {soak['failed']} failed; RSS MB",
+            ["done", "s", *SERVICES, "Redis MB (server)"],
+            [
+                [
+                    s["done"],
+                    s["seconds"],
+                    *(s["rss_mb"].get(n, NAN) for n in SERVICES),
+                    s["redis_mb"],
+                ]
+                for s in shown
+            ],
+        )
+        target = TARGETS["soak_growth_mb"]
+        growth = soak["growth_mb"]
         print(
-            f"  growth from {soak['warmup_at']} done (10 %) to the end, MB: "
-            f"{soak['growth_after_warmup_mb']}"
+            f"growth from the sample at {soak['warm']['done']} done (10 %) to the end, MB "
+            f"(target < {target:g}): "
+            + ", ".join(
+                f"{n} {growth.get(n, NAN):+.1f} {_verdict(growth.get(n, NAN), target)}"
+                for n in SERVICES
+            )
         )
 
 
