@@ -7,13 +7,13 @@ goes to the dead-letter stream instead of looping. The same loop trims the reque
 stream by age without touching entries the group has not finished.
 """
 
-import asyncio
 from typing import Any
 
 import redis.asyncio as aioredis
 
 from services.dispatcher.dispatch import Dispatcher
 from services.dispatcher.metrics import DEAD_LETTERED, RECLAIMED
+from services.dispatcher.periodic import every
 from services.dispatcher.settings import DispatcherSettings
 from shared.dead_letters import dead_letter
 from shared.envelope import decode_entry
@@ -36,13 +36,11 @@ class Reclaimer:
         self.dead_lettered = 0
 
     async def run(self) -> None:
-        while True:
-            await asyncio.sleep(self._s.reclaim_interval)
-            try:
-                await self.reclaim_once()
-                await self.trim_once()
-            except Exception as exc:
-                log.warning("reclaim_failed", error=str(exc))
+        await every(self._s.reclaim_interval, self._pass, "reclaim_failed")
+
+    async def _pass(self) -> None:
+        await self.reclaim_once()
+        await self.trim_once()
 
     async def trim_once(self) -> int:
         cutoff = age_cutoff_id(self._s.stream_retention_seconds)

@@ -9,7 +9,6 @@ A task that was only slow to start (a queue longer than ``REDISPATCH_AFTER``) th
 twice; tasks are idempotent per task id, and its completion event is published once.
 """
 
-import asyncio
 import time
 from typing import Any
 
@@ -17,6 +16,7 @@ import redis.asyncio as aioredis
 
 from services.dispatcher.dispatch import Dispatcher
 from services.dispatcher.metrics import REDISPATCHED
+from services.dispatcher.periodic import every
 from services.dispatcher.settings import DispatcherSettings
 from shared import keys
 from shared.envelope import decode_entry
@@ -36,12 +36,7 @@ class Redispatcher:
         self.redispatched = 0
 
     async def run(self) -> None:
-        while True:
-            await asyncio.sleep(self._s.redispatch_interval)
-            try:
-                await self.redispatch_once()
-            except Exception as exc:
-                log.warning("redispatch_failed", error=str(exc))
+        await every(self._s.redispatch_interval, self.redispatch_once, "redispatch_failed")
 
     async def redispatch_once(self, limit: int = 500) -> int:
         """One pass over tasks created before the threshold; how many were sent again."""
