@@ -10,6 +10,7 @@ from services.worker.lifecycle import LifecycleStream, connect_lifecycle
 from services.worker.settings import WorkerSettings
 from services.worker.summarizer.registry import build_summarizer
 from services.worker.tasks import register_tasks
+from services.worker.timers import PurgeCancelledTimers
 from shared.celery_app import make_celery
 from shared.logging import configure_logging
 from shared.telemetry import configure_tracing
@@ -23,6 +24,7 @@ def create_worker_app(settings: WorkerSettings) -> Celery:
         task_reject_on_worker_lost=True,
         task_acks_on_failure_or_timeout=True,
         worker_prefetch_multiplier=settings.worker_prefetch_multiplier,
+        worker_timer_purge_seconds=settings.worker_timer_purge_seconds,  # timers.CONF_KEY
         worker_concurrency=settings.worker_concurrency,
         worker_pool=settings.worker_pool,
         worker_hijack_root_logger=False,
@@ -32,6 +34,7 @@ def create_worker_app(settings: WorkerSettings) -> Celery:
         worker_cancel_long_running_tasks_on_connection_loss=False,
     )
     register_tasks(app, ContextHolder(settings))
+    app.steps["worker"].add(PurgeCancelledTimers)
     connect_lifecycle(app, LifecycleStream(settings))
 
     @signals.setup_logging.connect(weak=False)

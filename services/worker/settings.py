@@ -23,6 +23,11 @@ class WorkerSettings(CommonSettings):
     worker_pool: Literal["prefork", "threads", "solo"] = "prefork"
     worker_queues: str = Field(default="", description="Comma-separated; default: both queues.")
     worker_prefetch_multiplier: int = Field(default=1, ge=1)
+    worker_timer_purge_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="Seconds between sweeps of finished tasks' time-limit timers.",
+    )
     retry_max: int = Field(default=3, ge=0, description="Retries after the first attempt.")
     retry_backoff_base: float = Field(default=60.0, ge=0, description="Seconds: base * 2**n.")
     retry_backoff_max: float = Field(default=3600.0, ge=0, description="Cap on one delay.")
