@@ -27,7 +27,8 @@ def test_purge_drops_cancelled_entries_and_keeps_the_rest_in_order() -> None:
     fired = []
     for _ in range(100):
         _, entry = next(scheduler)
-        assert entry is not None and not entry.canceled
+        assert entry is not None
+        assert not entry.canceled
         fired.append(etas[entries.index(entry)])
     assert fired == sorted(etas[::10])
     assert next(scheduler) == (None, None)  # nothing left behind
