@@ -1,10 +1,10 @@
-"""A real prefork worker sweeps its finished tasks' time-limit timers out of its main
-process (celery/celery#1129: Celery keeps each cancelled one until its limit passes)."""
+"""The worker's main process, run for real (prefork): its readiness and its timers."""
 
 import json
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from shared.celery_app import make_celery
@@ -25,6 +25,32 @@ def worker(stack_env: dict[str, str], tmp_path: Path) -> Iterator[Stack]:
     stack = Stack(env, tmp_path)
     try:
         yield stack.start("worker")
+    finally:
+        stack.stop()
+
+
+def test_readiness_polled_from_start_does_not_stall_the_consumer(
+    stack_env: dict[str, str], tmp_path: Path
+) -> None:
+    # Probed from the first moment, as Kubernetes does. A Celery ping sent while the
+    # consumer was starting left its queue poll deaf (no task, no ping answered) until
+    # kombu dropped the connection as stale, 26 s later.
+    stack = Stack({**stack_env, "SUMMARIZER_ENGINE": "fake"}, tmp_path)
+    try:
+        worker = stack.start("worker").services["worker"]
+        answers: list[str] = []
+
+        def ready() -> bool:
+            try:
+                response = stack.ops("worker")
+            except httpx.HTTPError:
+                return False
+            answers.append(response.json()["checks"]["celery"])
+            return response.status_code == 200
+
+        wait_for(ready, 20, "the worker's /readyz", every=0.1)
+        assert answers[0] == "error: RuntimeError: the worker is starting"  # probed early
+        assert "got no reply" not in worker.logs()
     finally:
         stack.stop()
 
