@@ -65,6 +65,7 @@ SOAK_ENV = {
     # consumed stream entries: all short-lived, so Redis stays small however long the soak
     "STATUS_TTL_SECONDS": "120",
     "DEDUPE_TTL_SECONDS": "120",
+    "REDISPATCH_AFTER": "90",  # before the dedupe record expires
     "STREAM_RETENTION_SECONDS": "60",
     "STREAM_MAXLEN": "5000",
 }

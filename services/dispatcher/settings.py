@@ -2,8 +2,9 @@
 
 import os
 import socket
+from typing import Self
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from shared.settings import CommonSettings
 
@@ -36,3 +37,13 @@ class DispatcherSettings(CommonSettings):
         description="Seconds a sent task may stay PENDING before it is sent again.",
     )
     redispatch_interval: float = Field(default=30.0, gt=0, description="Seconds between passes.")
+
+    @model_validator(mode="after")
+    def _check_redispatch(self) -> Self:
+        # a sent task is found, and its send time read, through its dedupe record
+        if self.redispatch_after >= self.dedupe_ttl_seconds:
+            raise ValueError(
+                "REDISPATCH_AFTER must be shorter than DEDUPE_TTL_SECONDS: the redispatcher"
+                " only knows a task was sent while its dedupe record lives"
+            )
+        return self

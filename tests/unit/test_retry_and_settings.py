@@ -3,6 +3,7 @@ import random
 import pytest
 from pydantic import ValidationError
 
+from services.dispatcher.settings import DispatcherSettings
 from services.worker.retry import backoff_delay
 from shared.settings import CommonSettings
 
@@ -35,3 +36,13 @@ def test_bad_settings_name_the_variable(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setenv("TASK_TIME_LIMIT", "3000")
     with pytest.raises(ValidationError, match="BROKER_VISIBILITY_TIMEOUT must exceed"):
         CommonSettings()
+
+
+def test_redispatch_must_come_before_the_dedupe_record_expires(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DEDUPE_TTL_SECONDS", "120")
+    with pytest.raises(ValidationError, match="REDISPATCH_AFTER must be shorter than DEDUPE"):
+        DispatcherSettings()
+    monkeypatch.setenv("REDISPATCH_AFTER", "90")
+    assert DispatcherSettings().redispatch_after == 90
