@@ -7,10 +7,9 @@ projector already applied from there is skipped without touching Redis, so the C
 event only acts when the lifecycle copy went missing (the reconciler backs up both).
 """
 
-import heapq
-import itertools
 import threading
 import time
+from collections import deque
 from typing import Any
 
 from celery import Celery
@@ -23,28 +22,31 @@ log = get_logger(__name__)
 
 
 class Deferred:
-    """Calls ``projector.on_event`` for events once their grace period is over."""
+    """Calls ``projector.on_event`` for events once their grace period is over.
+
+    Every event waits the same grace, so arrival order is due order: a FIFO, and the
+    runner is woken only when the queue was empty (Celery's events come in bursts)."""
 
     def __init__(self, projector: Projector, grace: float) -> None:
         self._projector = projector
         self._grace = grace
-        self._heap: list[tuple[float, int, dict[str, Any]]] = []
-        self._order = itertools.count()
+        self._queue: deque[tuple[float, dict[str, Any]]] = deque()
         self._ready = threading.Condition()
 
     def add(self, event: dict[str, Any]) -> None:
+        due = time.monotonic() + self._grace
         with self._ready:
-            due = time.monotonic() + self._grace
-            heapq.heappush(self._heap, (due, next(self._order), event))
-            self._ready.notify()
+            self._queue.append((due, event))
+            if len(self._queue) == 1:
+                self._ready.notify()
 
     def run(self) -> None:
         while True:
             with self._ready:
-                while not self._heap or self._heap[0][0] > time.monotonic():
-                    timeout = self._heap[0][0] - time.monotonic() if self._heap else None
+                while not self._queue or self._queue[0][0] > time.monotonic():
+                    timeout = self._queue[0][0] - time.monotonic() if self._queue else None
                     self._ready.wait(timeout)
-                _, _, event = heapq.heappop(self._heap)
+                _, event = self._queue.popleft()
             if self._projector.seen(event):
                 continue
             try:
