@@ -1,11 +1,13 @@
 """``python -m bench.pipeline`` (``make bench``): this system beside plain Celery, in one run.
 
-Same machine, same Redis, the same worker processes (fake engine, no simulated work):
+Same machine, same Redis, the same worker processes (fake engine, no simulated work), the
+same work per task: every scenario names one stored demo session by its ids, as the
+guide's ``summarize_session_task.delay(session_id, candidate_id, mode)`` does, and the
+worker loads it from the store.
 
 * ``anchor``: plain Celery as the integration guide does it, ``apply_async`` + ``get()``;
 * ``events``: a burst of N ``summarization.requested`` entries XADDed onto the stream;
-* ``http``: a burst of N POSTs to the gateway (a stored session), ``--http-concurrency``
-  connections;
+* ``http``: a burst of N POSTs to the gateway, ``--http-concurrency`` connections;
 * ``paced``: ``--rate`` requests a second for ``--duration`` seconds, via events, then HTTP;
 * ``reads``: ``GET /summarization/task-status/{id}`` of finished tasks, open loop at
   ``--read-rate`` for ``--duration`` seconds, then closed loop (the ceiling);
@@ -31,7 +33,6 @@ the benchmark's own reads; run it on a quiet Redis.
 import argparse
 import asyncio
 import contextlib
-import json
 import os
 import platform
 import signal
@@ -59,7 +60,14 @@ from tests.conftest import cleanup, isolated_env
 from tests.stack import Stack, wait_for
 
 SCENARIOS = ("anchor", "events", "http", "paced", "reads")
-TRANSCRIPT = [{"role": "candidate", "speaker": "Ada", "text": "I run the payments platform."}]
+SESSION = demo_sessions()[0]
+"""The stored session every scenario names: the guide's tasks take ids and the worker loads
+the session from the store, so the anchor, HTTP and events all do the same work."""
+TASK_KWARGS = {
+    "session_id": SESSION["session_id"],
+    "candidate_id": SESSION["candidate_id"],
+    "mode": SESSION["mode"],
+}
 SOAK_ENV = {
     # status records and Celery results (result_expires follows it), sent-task memory,
     # consumed stream entries: all short-lived, so Redis stays small however long the soak
@@ -194,13 +202,30 @@ class Bench:
 
 
 def _request_fields(task_id: str) -> dict[str, str]:
-    return {
-        "task_id": task_id,
-        "kind": "session",
-        "candidate_id": "c",
-        "session_id": "s",
-        "transcript": json.dumps(TRANSCRIPT),
-    }
+    return {"task_id": task_id, "kind": "session", **TASK_KWARGS}
+
+
+def store_session(env: dict[str, str]) -> None:
+    """Store ``SESSION`` as ``POST /sessions`` does (the same content again is a no-op)."""
+    from shared.store import Database
+    from shared.store import repository as repo
+
+    db = Database(env["DATABASE_URL"])
+    try:
+        db.create_schema()
+        with db.session() as session:
+            repo.create_session(
+                session,
+                session_id=SESSION["session_id"],
+                candidate_id=SESSION["candidate_id"],
+                candidate_name=SESSION.get("candidate_name"),
+                mode=SESSION["mode"],
+                title=SESSION.get("title"),
+                occurred_at=None,
+                turns=[(t["role"], t["speaker"], t["text"]) for t in SESSION["turns"]],
+            )
+    finally:
+        db.dispose()
 
 
 def celery_task(b: Bench) -> Any:
@@ -221,7 +246,7 @@ def warm_up(b: Bench, pipeline: bool) -> None:
     """One task through the worker (Celery), or a few through the whole pipeline (events):
     the readiness that matters, and first-call costs kept out of the figures."""
     if not pipeline:
-        kwargs = {"session_id": "w", "candidate_id": "c", "transcript": TRANSCRIPT}
+        kwargs = TASK_KWARGS
         try:
             celery_task(b).apply_async(kwargs=kwargs, queue=b.env["QUEUE_SESSION"]).get(
                 timeout=b.args.timeout
@@ -242,9 +267,9 @@ def run_anchor(b: Bench, n: int) -> dict[str, Any]:
     cpu0 = cpu_seconds(b.stack)
     c0, t0 = commands(b.r), time.time()
     results, accepted = [], {}
-    for i in range(n):
+    for _ in range(n):
         res = task.apply_async(
-            kwargs={"session_id": f"a{i}", "candidate_id": "c", "transcript": TRANSCRIPT},
+            kwargs=TASK_KWARGS,
             queue=b.env["QUEUE_SESSION"],
         )
         accepted[res.id] = time.time()
@@ -290,12 +315,12 @@ def run_events(b: Bench, n: int) -> dict[str, Any]:
 async def _post_all(b: Bench, count: int, concurrency: int, rate: float) -> dict[str, float]:
     """POST ``count`` session requests: flat out over ``concurrency`` connections, or
     one every 1/``rate`` seconds (open loop: a new connection when all are busy)."""
-    session = demo_sessions()[0]
+    session = SESSION
     async with asyncio.timeout(30):  # the stored session the requests name (201, or 200 if there)
         answer = await Connection(b.stack.url).request("POST", "/sessions", orjson.dumps(session))
     if answer.status not in (200, 201):
         raise AssertionError(f"storing the demo session answered {answer.status}")
-    body = orjson.dumps({k: session[k] for k in ("session_id", "candidate_id")})
+    body = orjson.dumps(TASK_KWARGS)
     accepted: dict[str, float] = {}
     idle: asyncio.Queue[Connection] = asyncio.Queue()
     for _ in range(concurrency):
@@ -592,6 +617,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         progress(f"starting the worker (namespace {namespace}, logs in {tmp})")
         stack.start("worker")
+        store_session(env)
         warm_up(bench, pipeline=False)
         if "anchor" in chosen:
             progress(f"anchor: {args.n} tasks")

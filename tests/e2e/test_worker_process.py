@@ -1,11 +1,14 @@
-"""The worker's main process, run for real (prefork): its readiness and its timers."""
+"""The worker's main process, run for real (prefork): readiness, task events, timers."""
 
+import base64
 import json
 from collections.abc import Iterator
+from typing import Any
 from pathlib import Path
 
 import httpx
 import pytest
+import redis
 
 from shared.celery_app import make_celery
 from shared.settings import CommonSettings
@@ -21,6 +24,7 @@ def worker(stack_env: dict[str, str], tmp_path: Path) -> Iterator[Stack]:
         "SUMMARIZER_ENGINE": "fake",
         "LOG_LEVEL": "DEBUG",
         "WORKER_TIMER_PURGE_SECONDS": "1",
+        "WORKER_EVENT_FLUSH_SECONDS": "0.5",
     }
     stack = Stack(env, tmp_path)
     try:
@@ -55,21 +59,47 @@ def test_readiness_polled_from_start_does_not_stall_the_consumer(
         stack.stop()
 
 
+def _settings(stack_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> CommonSettings:
+    for key, value in stack_env.items():
+        monkeypatch.setenv(key, value)
+    return CommonSettings()
+
+
+def _send(settings: CommonSettings, i: int) -> Any:
+    return make_celery(settings).send_task(
+        "summarization.summarize_session",
+        kwargs={"session_id": f"s{i}", "candidate_id": "c", "transcript": TRANSCRIPT},
+        queue=settings.queue_session,
+    )
+
+
+def test_task_events_are_published_in_batches(
+    worker: Stack, stack_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = _settings(stack_env, monkeypatch)
+    subscriber = redis.Redis.from_url(settings.redis_url).pubsub()
+    subscriber.psubscribe(f"{settings.celery_key_prefix}*celeryev/task.multi")
+    for i in range(10):  # one at a time: Celery alone would publish each task's events apart
+        _send(settings, i).get(timeout=60)
+
+    messages, events = 0, []
+    while (message := subscriber.get_message(timeout=2)) is not None:
+        if message["type"] == "pmessage":
+            messages += 1
+            body = json.loads(message["data"])["body"]
+            events += json.loads(base64.b64decode(body))
+    subscriber.close()
+    kinds = [event["type"] for event in events]
+    for kind in ("task-received", "task-started", "task-succeeded"):
+        assert kinds.count(kind) == 10, kinds
+    assert messages <= 5, f"{len(events)} task events in {messages} messages"
+
+
 def test_cancelled_time_limit_timers_are_swept(
     worker: Stack, stack_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for key, value in stack_env.items():
-        monkeypatch.setenv(key, value)
-    settings = CommonSettings()
-    app = make_celery(settings)
-    results = [
-        app.send_task(
-            "summarization.summarize_session",
-            kwargs={"session_id": f"s{i}", "candidate_id": "c", "transcript": TRANSCRIPT},
-            queue=settings.queue_session,
-        )
-        for i in range(20)
-    ]
+    settings = _settings(stack_env, monkeypatch)
+    results = [_send(settings, i) for i in range(20)]
     for result in results:
         result.get(timeout=60)
 
