@@ -3,8 +3,8 @@
 import base64
 import json
 from collections.abc import Iterator
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
