@@ -8,6 +8,7 @@ import uvloop
 
 from services.dispatcher.app import DispatcherService
 from services.dispatcher.settings import DispatcherSettings
+from shared.heap import freeze_startup_heap
 from shared.logging import configure_logging
 
 
@@ -24,6 +25,7 @@ async def serve(settings: DispatcherSettings) -> None:
         asyncio.create_task(service.reclaimer.run()),
         asyncio.create_task(service.redispatcher.run()),
     ]
+    freeze_startup_heap()
     await stop.wait()
     for loop_task in loops:
         loop_task.cancel()

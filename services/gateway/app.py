@@ -19,6 +19,7 @@ from services.gateway.metrics import RequestMetrics
 from services.gateway.routes import health, sessions, summarization
 from services.gateway.settings import GatewaySettings
 from shared.envelope import JSONMessageFormat
+from shared.heap import freeze_startup_heap
 from shared.logging import configure_logging
 from shared.redis_client import async_redis
 from shared.status_view import PendingRecords
@@ -53,6 +54,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             backlog=Backlog(redis, settings.stream_requested, settings.consumer_group),
             pending=PendingRecords(redis, settings.key_prefix, settings.status_ttl_seconds),
         )
+        freeze_startup_heap()
         try:
             yield
         finally:

@@ -10,6 +10,7 @@ from celery import signals
 
 from services.worker.app import create_worker_app
 from services.worker.settings import WorkerSettings
+from shared.heap import freeze_startup_heap
 from shared.logging import configure_logging, get_logger
 from shared.ops_server import OpsServer
 from shared.redis_client import sync_redis
@@ -62,6 +63,7 @@ def main(argv: list[str] | None = None) -> None:
         "--without-mingle",
         *(argv if argv is not None else sys.argv[1:]),
     ]  # fmt: skip
+    freeze_startup_heap()  # before the pool forks: its processes share these pages
     app.worker_main(args)
 
 
