@@ -6,11 +6,13 @@ own PUBLISH, decoded on its own by the projector: 2.0 ms of the worker's and 1.1
 the projector's CPU per task in ``bench.pipeline``'s event burst. This consumer
 publishes the buffer
 ``WORKER_EVENT_FLUSH_SECONDS`` after its first event instead (Celery still publishes at
-once when 24 are buffered). The projector's first source is the lifecycle stream, so
-the delay costs the status view nothing; monitors such as Flower see events that much
-later.
+once when 24 are buffered), and what is buffered when the worker stops is published
+before it stops. The projector's first source is the lifecycle stream, so the delay
+costs the status view nothing; monitors such as Flower see events that much later.
 """
 
+import contextlib
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -23,15 +25,25 @@ CONF_KEY = "worker_event_flush_seconds"
 class Consumer(CeleryConsumer):
     hub: Any  # what celery-types does not declare
     _flush_events: Callable[[], None]
-    _flush_timer: Any = None
+    _flush_due: float | None = None
+    """When the armed flush should run; None when none is armed."""
 
     def on_send_event_buffered(self) -> Any:
         delay = float(self.app.conf.get(CONF_KEY) or 0)
         if not self.hub or delay <= 0:
-            super().on_send_event_buffered()
-        elif self._flush_timer is None:
-            self._flush_timer = self.hub.call_later(delay, self._flush_buffered)
+            return super().on_send_event_buffered()
+        now = time.monotonic()
+        # armed, unless the timer it armed was lost (a flush overdue by a second)
+        if self._flush_due is None or now > self._flush_due + 1.0:
+            self._flush_due = now + delay
+            self.hub.call_later(delay, self._flush_buffered)
+        return None
 
     def _flush_buffered(self) -> None:
-        self._flush_timer = None
+        self._flush_due = None
         self._flush_events()
+
+    def shutdown(self) -> Any:
+        with contextlib.suppress(Exception):  # the broker may be gone: nothing to save
+            self._flush_events()
+        return super().shutdown()

@@ -95,6 +95,29 @@ def test_task_events_are_published_in_batches(
     assert messages <= 5, f"{len(events)} task events in {messages} messages"
 
 
+def test_task_events_still_buffered_are_published_when_the_worker_stops(
+    stack_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = _settings(stack_env, monkeypatch)
+    env = {**stack_env, "SUMMARIZER_ENGINE": "fake", "WORKER_EVENT_FLUSH_SECONDS": "600"}
+    stack = Stack(env, tmp_path)
+    subscriber = redis.Redis.from_url(settings.redis_url).pubsub()
+    subscriber.psubscribe(f"{settings.celery_key_prefix}*celeryev/task.multi")
+    try:
+        stack.start("worker")
+        for i in range(3):
+            _send(settings, i).get(timeout=60)
+    finally:
+        stack.stop()  # SIGTERM: a warm shutdown, long before the 600 s flush
+    kinds = []
+    while (message := subscriber.get_message(timeout=2)) is not None:
+        if message["type"] == "pmessage":
+            body = json.loads(message["data"])["body"]
+            kinds += [event["type"] for event in json.loads(base64.b64decode(body))]
+    subscriber.close()
+    assert kinds.count("task-succeeded") == 3, kinds
+
+
 def test_cancelled_time_limit_timers_are_swept(
     worker: Stack, stack_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
