@@ -73,7 +73,7 @@ SOAK_ENV = {
     # consumed stream entries: all short-lived, so Redis stays small however long the soak
     "STATUS_TTL_SECONDS": "120",
     "DEDUPE_TTL_SECONDS": "120",
-    "REDISPATCH_AFTER": "90",  # before the dedupe record expires
+    "REDISPATCH_AFTER": "60",  # + REDISPATCH_INTERVAL (30): before the dedupe record expires
     "STREAM_RETENTION_SECONDS": "60",
     "STREAM_MAXLEN": "5000",
 }

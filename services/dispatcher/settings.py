@@ -41,9 +41,11 @@ class DispatcherSettings(CommonSettings):
     @model_validator(mode="after")
     def _check_redispatch(self) -> Self:
         # a sent task is found, and its send time read, through its dedupe record
-        if self.redispatch_after >= self.dedupe_ttl_seconds:
+        # ... and a pass must come while it lives: one every REDISPATCH_INTERVAL
+        if self.redispatch_after + self.redispatch_interval >= self.dedupe_ttl_seconds:
             raise ValueError(
-                "REDISPATCH_AFTER must be shorter than DEDUPE_TTL_SECONDS: the redispatcher"
-                " only knows a task was sent while its dedupe record lives"
+                "REDISPATCH_AFTER + REDISPATCH_INTERVAL must be shorter than"
+                " DEDUPE_TTL_SECONDS: the redispatcher only knows a task was sent while"
+                " its dedupe record lives"
             )
         return self

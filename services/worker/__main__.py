@@ -63,7 +63,9 @@ def main(argv: list[str] | None = None) -> None:
         "--without-mingle",
         *(argv if argv is not None else sys.argv[1:]),
     ]  # fmt: skip
-    freeze_startup_heap()  # before the pool forks: its processes share these pages
+    # Celery's worker set up (its modules imported), before the pool forks: the pool's
+    # processes share those pages too
+    signals.worker_init.connect(lambda **_: freeze_startup_heap(), weak=False)
     app.worker_main(args)
 
 

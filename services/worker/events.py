@@ -12,11 +12,15 @@ costs the status view nothing; monitors such as Flower see events that much late
 """
 
 import contextlib
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
 from celery.worker.consumer import Consumer as CeleryConsumer
+
+_LOOP_THREAD = threading.main_thread()
+"""The worker's event loop runs in its main thread."""
 
 CONF_KEY = "worker_event_flush_seconds"
 """The Celery setting holding the delay (``WORKER_EVENT_FLUSH_SECONDS``)."""
@@ -30,7 +34,8 @@ class Consumer(CeleryConsumer):
 
     def on_send_event_buffered(self) -> Any:
         delay = float(self.app.conf.get(CONF_KEY) or 0)
-        if not self.hub or delay <= 0:
+        # the loop's timer is not thread-safe: events of a threads pool go Celery's way
+        if not self.hub or delay <= 0 or threading.current_thread() is not _LOOP_THREAD:
             return super().on_send_event_buffered()
         now = time.monotonic()
         # armed, unless the timer it armed was lost (a flush overdue by a second)
@@ -43,7 +48,16 @@ class Consumer(CeleryConsumer):
         self._flush_due = None
         self._flush_events()
 
-    def shutdown(self) -> Any:
+    def _flush_now(self) -> None:
         with contextlib.suppress(Exception):  # the broker may be gone: nothing to save
             self._flush_events()
+
+    def on_close(self) -> Any:
+        # before a reconnect: Celery's new dispatcher does not take over buffered events
+        self._flush_now()
+        self._flush_due = None
+        return super().on_close()
+
+    def shutdown(self) -> Any:
+        self._flush_now()
         return super().shutdown()

@@ -11,6 +11,7 @@ from contracts.streams import TaskNames
 from services.worker import jobs
 from services.worker.context import ContextHolder
 from services.worker.retry import backoff_delay
+from shared.celery_app import kwargs_repr
 from shared.errors import PermanentTaskError, TaskTimedOut
 from shared.logging import get_logger
 
@@ -56,7 +57,12 @@ def register_tasks(app: Celery, holder: ContextHolder) -> None:
                 settings.retry_jitter,
             )
             log.warning("task_retrying", error=str(exc), countdown=round(delay, 3))
-            raise task.retry(exc=exc, countdown=delay) from exc
+            raise task.retry(  # type: ignore[call-arg]  # (stubs lack **options)
+                exc=exc,
+                countdown=delay,
+                argsrepr="()",
+                kwargsrepr=kwargs_repr(request.kwargs or {}),
+            ) from exc
 
     @app.task(name=TaskNames.SESSION, **options)
     def summarize_session(

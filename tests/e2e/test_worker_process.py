@@ -2,7 +2,8 @@
 
 import base64
 import json
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ def worker(stack_env: dict[str, str], tmp_path: Path) -> Iterator[Stack]:
         "SUMMARIZER_ENGINE": "fake",
         "LOG_LEVEL": "DEBUG",
         "WORKER_TIMER_PURGE_SECONDS": "1",
-        "WORKER_EVENT_FLUSH_SECONDS": "0.5",
+        "WORKER_EVENT_FLUSH_SECONDS": "2",
     }
     stack = Stack(env, tmp_path)
     try:
@@ -73,6 +74,27 @@ def _send(settings: CommonSettings, i: int) -> Any:
     )
 
 
+def _task_events(
+    subscriber: Any, until: Callable[[list[dict[str, Any]]], bool]
+) -> tuple[list[dict[str, Any]], int]:
+    """Celery task events read off the pub/sub channel until ``until`` holds (or 15 s),
+    and the number of messages they came in."""
+    events: list[dict[str, Any]] = []
+    messages = 0
+    deadline = time.monotonic() + 15
+    while not until(events) and time.monotonic() < deadline:
+        message = subscriber.get_message(timeout=0.5)
+        if message is not None and message["type"] == "pmessage":
+            messages += 1
+            body = json.loads(message["data"])["body"]
+            events += json.loads(base64.b64decode(body))
+    return events, messages
+
+
+def _succeeded(count: int) -> Callable[[list[dict[str, Any]]], bool]:
+    return lambda events: sum(e["type"] == "task-succeeded" for e in events) >= count
+
+
 def test_task_events_are_published_in_batches(
     worker: Stack, stack_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -82,17 +104,45 @@ def test_task_events_are_published_in_batches(
     for i in range(10):  # one at a time: Celery alone would publish each task's events apart
         _send(settings, i).get(timeout=60)
 
-    messages, events = 0, []
-    while (message := subscriber.get_message(timeout=2)) is not None:
-        if message["type"] == "pmessage":
-            messages += 1
-            body = json.loads(message["data"])["body"]
-            events += json.loads(base64.b64decode(body))
+    events, messages = _task_events(subscriber, _succeeded(10))
     subscriber.close()
     kinds = [event["type"] for event in events]
     for kind in ("task-received", "task-started", "task-succeeded"):
         assert kinds.count(kind) == 10, kinds
     assert messages <= 5, f"{len(events)} task events in {messages} messages"
+
+
+def test_a_retried_task_still_shows_ids_not_its_transcript(
+    stack_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = _settings(stack_env, monkeypatch)
+    env = {**stack_env, "SUMMARIZER_ENGINE": "fake", "RETRY_BACKOFF_BASE": "0"}
+    stack = Stack(env, tmp_path)
+    subscriber = redis.Redis.from_url(settings.redis_url).pubsub()
+    subscriber.psubscribe(f"{settings.celery_key_prefix}*celeryev/task.multi")
+    secret = "[[fail-first]] my salary at Initech was 91,000"
+    try:
+        stack.start("worker")
+        result = make_celery(settings).send_task(
+            "summarization.summarize_session",
+            kwargs={
+                "session_id": "s",
+                "candidate_id": "c",
+                "transcript": [{"role": "candidate", "speaker": "Ada", "text": secret}],
+            },
+            queue=settings.queue_session,
+            kwargsrepr="{'session_id': 's'}",  # as the dispatcher sends it
+        )
+        result.get(timeout=60)
+        events, _ = _task_events(subscriber, _succeeded(1))
+        received = [e for e in events if e["type"] == "task-received"]
+    finally:
+        subscriber.close()
+        stack.stop()
+    assert len(received) == 2  # the first attempt and the retry
+    retry = received[1]
+    assert "<1 turns>" in retry["kwargs"]
+    assert "Initech" not in json.dumps(received)
 
 
 def test_task_events_still_buffered_are_published_when_the_worker_stops(
@@ -109,12 +159,9 @@ def test_task_events_still_buffered_are_published_when_the_worker_stops(
             _send(settings, i).get(timeout=60)
     finally:
         stack.stop()  # SIGTERM: a warm shutdown, long before the 600 s flush
-    kinds = []
-    while (message := subscriber.get_message(timeout=2)) is not None:
-        if message["type"] == "pmessage":
-            body = json.loads(message["data"])["body"]
-            kinds += [event["type"] for event in json.loads(base64.b64decode(body))]
+    events, _ = _task_events(subscriber, _succeeded(3))
     subscriber.close()
+    kinds = [event["type"] for event in events]
     assert kinds.count("task-succeeded") == 3, kinds
 
 

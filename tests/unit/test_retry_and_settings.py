@@ -42,7 +42,10 @@ def test_redispatch_must_come_before_the_dedupe_record_expires(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("DEDUPE_TTL_SECONDS", "120")
-    with pytest.raises(ValidationError, match="REDISPATCH_AFTER must be shorter than DEDUPE"):
+    with pytest.raises(ValidationError, match="REDISPATCH_INTERVAL must be shorter than DEDUPE"):
         DispatcherSettings()
-    monkeypatch.setenv("REDISPATCH_AFTER", "90")
-    assert DispatcherSettings().redispatch_after == 90
+    monkeypatch.setenv("REDISPATCH_AFTER", "90")  # + 30 s between passes: no pass in time
+    with pytest.raises(ValidationError, match="REDISPATCH_INTERVAL must be shorter than DEDUPE"):
+        DispatcherSettings()
+    monkeypatch.setenv("REDISPATCH_AFTER", "60")
+    assert DispatcherSettings().redispatch_after == 60
