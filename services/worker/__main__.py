@@ -3,12 +3,11 @@
 import os
 import socket
 import sys
-import threading
-from typing import Any
 
 from celery import signals
 
 from services.worker.app import create_worker_app
+from services.worker.consumer import CONSUMING
 from services.worker.settings import WorkerSettings
 from shared.heap import freeze_startup_heap
 from shared.logging import configure_logging, get_logger
@@ -30,21 +29,9 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as exc:  # the store may come back: tasks retry until it does
         get_logger(__name__).warning("store_unavailable_at_start", error=str(exc))
     hostname = f"worker-{os.getpid()}@{socket.gethostname()}"
-    consuming = threading.Event()
-
-    @signals.worker_ready.connect(weak=False)
-    def _ready(**_: Any) -> None:
-        consuming.set()
-
-    @signals.worker_shutting_down.connect(weak=False)
-    def _stopping(**_: Any) -> None:
-        consuming.clear()
 
     def celery_ping() -> None:
-        # No ping before the consumer is up: a broadcast sent while it starts left its
-        # queue poll deaf until kombu's stale-BRPOP check dropped the connection 26 s
-        # later (Celery 5.7, kombu 5.7), and the worker unready all that time.
-        if not consuming.is_set():
+        if not CONSUMING.is_set():  # no broadcast while the consumer (re)starts
             raise RuntimeError("the worker is starting")
         if not app.control.ping(destination=[hostname], timeout=1.0):
             raise TimeoutError(f"{hostname} did not answer Celery's ping")

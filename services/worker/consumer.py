@@ -1,5 +1,6 @@
-"""Celery's task events, published in batches a few at a time instead of one by one.
+"""The worker's Celery consumer: task events published in batches, and whether it runs.
 
+**Task events.**
 The worker buffers its task events and Celery publishes the buffer after every turn of
 its event loop. A turn mostly handles one task step, so nearly every event became its
 own PUBLISH, decoded on its own by the projector: 2.0 ms of the worker's and 1.1 ms of
@@ -9,6 +10,11 @@ publishes the buffer
 once when 24 are buffered), and what is buffered when the worker stops is published
 before it stops. The projector's first source is the lifecycle stream, so the delay
 costs the status view nothing; monitors such as Flower see events that much later.
+
+**Running.** ``CONSUMING`` is set from the moment the consumer's loop starts until it
+closes (for a reconnect or to stop); ``/readyz`` pings the worker through Celery only
+then. A ping broadcast while the consumer started left its queue poll deaf until kombu
+dropped the connection as stale, 26 s later (Celery 5.7, kombu 5.7).
 """
 
 import contextlib
@@ -18,6 +24,8 @@ from collections.abc import Callable
 from typing import Any
 
 from celery.worker.consumer import Consumer as CeleryConsumer
+
+CONSUMING = threading.Event()
 
 _LOOP_THREAD = threading.main_thread()
 """The worker's event loop runs in its main thread."""
@@ -52,12 +60,18 @@ class Consumer(CeleryConsumer):
         with contextlib.suppress(Exception):  # the broker may be gone: nothing to save
             self._flush_events()
 
+    def on_ready(self) -> Any:
+        CONSUMING.set()
+        return super().on_ready()
+
     def on_close(self) -> Any:
+        CONSUMING.clear()
         # before a reconnect: Celery's new dispatcher does not take over buffered events
         self._flush_now()
         self._flush_due = None
         return super().on_close()
 
     def shutdown(self) -> Any:
+        CONSUMING.clear()
         self._flush_now()
         return super().shutdown()
