@@ -40,8 +40,12 @@ class Consumer(CeleryConsumer):
     _flush_due: float | None = None
     """When the armed flush should run; None when none is armed."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._flush_delay = float(self.app.conf.get(CONF_KEY) or 0)  # read once, not per event
+
     def on_send_event_buffered(self) -> Any:
-        delay = float(self.app.conf.get(CONF_KEY) or 0)
+        delay = self._flush_delay
         # the loop's timer is not thread-safe: events of a threads pool go Celery's way
         if not self.hub or delay <= 0 or threading.current_thread() is not _LOOP_THREAD:
             return super().on_send_event_buffered()

@@ -74,6 +74,13 @@ def _send(settings: CommonSettings, i: int) -> Any:
     )
 
 
+def _event_subscriber(settings: CommonSettings) -> Any:
+    """A pub/sub subscription to the worker's batched task events."""
+    subscriber = redis.Redis.from_url(settings.redis_url).pubsub()
+    subscriber.psubscribe(f"{settings.celery_key_prefix}*celeryev/task.multi")
+    return subscriber
+
+
 def _task_events(
     subscriber: Any, until: Callable[[list[dict[str, Any]]], bool]
 ) -> tuple[list[dict[str, Any]], int]:
@@ -99,8 +106,7 @@ def test_task_events_are_published_in_batches(
     worker: Stack, stack_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings = _settings(stack_env, monkeypatch)
-    subscriber = redis.Redis.from_url(settings.redis_url).pubsub()
-    subscriber.psubscribe(f"{settings.celery_key_prefix}*celeryev/task.multi")
+    subscriber = _event_subscriber(settings)
     for i in range(10):  # one at a time: Celery alone would publish each task's events apart
         _send(settings, i).get(timeout=60)
 
@@ -118,8 +124,7 @@ def test_a_retried_task_still_shows_ids_not_its_transcript(
     settings = _settings(stack_env, monkeypatch)
     env = {**stack_env, "SUMMARIZER_ENGINE": "fake", "RETRY_BACKOFF_BASE": "0"}
     stack = Stack(env, tmp_path)
-    subscriber = redis.Redis.from_url(settings.redis_url).pubsub()
-    subscriber.psubscribe(f"{settings.celery_key_prefix}*celeryev/task.multi")
+    subscriber = _event_subscriber(settings)
     secret = "[[fail-first]] my salary at Initech was 91,000"
     try:
         stack.start("worker")
@@ -151,8 +156,7 @@ def test_task_events_still_buffered_are_published_when_the_worker_stops(
     settings = _settings(stack_env, monkeypatch)
     env = {**stack_env, "SUMMARIZER_ENGINE": "fake", "WORKER_EVENT_FLUSH_SECONDS": "600"}
     stack = Stack(env, tmp_path)
-    subscriber = redis.Redis.from_url(settings.redis_url).pubsub()
-    subscriber.psubscribe(f"{settings.celery_key_prefix}*celeryev/task.multi")
+    subscriber = _event_subscriber(settings)
     try:
         stack.start("worker")
         for i in range(3):
