@@ -93,8 +93,19 @@ def stats(values: list[float]) -> dict[str, float]:
     return {"p50": q(0.5), "p95": q(0.95), "p99": q(0.99), "max": ordered[-1]}
 
 
+def command_calls(r: redis.Redis) -> dict[str, int]:
+    """Calls so far, by command (``INFO commandstats``)."""
+    stats = r.info("commandstats")
+    return {k.removeprefix("cmdstat_"): int(v["calls"]) for k, v in stats.items()}  # type: ignore[index]
+
+
 def commands(r: redis.Redis) -> int:
-    return sum(int(v["calls"]) for v in r.info("commandstats").values())  # type: ignore[union-attr]
+    return sum(command_calls(r).values())
+
+
+def per_task(before: dict[str, int], after: dict[str, int], n: int) -> dict[str, float]:
+    """Calls per task, by command, between two ``command_calls`` readings."""
+    return {k: (v - before.get(k, 0)) / n for k, v in after.items() if v != before.get(k, 0)}
 
 
 def _proc_kb(pid: int, field: str) -> float:
@@ -125,24 +136,41 @@ def memory_mb(stack: Stack, field: str = "VmHWM:") -> dict[str, float]:
     return out
 
 
-def cpu_seconds(stack: Stack) -> dict[str, float]:
-    """CPU time (user + system) of each service, its children included, and of this
-    client process."""
+def _cpu_of(pids: list[int]) -> float:
+    """CPU seconds (user + system) of these processes (those still there)."""
     tick = os.sysconf("SC_CLK_TCK")
-    out = {}
-    for name, service in stack.services.items():
-        if service.process is None:
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
             continue
-        total = 0.0
-        for pid in _family(service.process.pid):
-            try:
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            total += (int(fields[11]) + int(fields[12])) / tick
-        out[name] = total
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def _local_redis_pid(r: redis.Redis) -> int:
+    """The Redis server's pid when it runs on this machine (its CPU is then measured)."""
+    pid = int(r.info("server").get("process_id", 0))  # type: ignore[union-attr]
+    try:
+        name = Path(f"/proc/{pid}/comm").read_text()
+    except OSError:
+        return 0
+    return pid if name.startswith(("redis", "valkey")) else 0
+
+
+def cpu_seconds(stack: Stack, redis_pid: int = 0) -> dict[str, float]:
+    """CPU time (user + system) of each service, its children included, of this client
+    process and, when it runs on this machine (``redis_pid``), of the Redis server."""
+    out = {
+        name: _cpu_of(_family(service.process.pid))
+        for name, service in stack.services.items()
+        if service.process is not None
+    }
     me = os.times()
     out["client"] = me.user + me.system
+    if redis_pid and Path(f"/proc/{redis_pid}").exists():
+        out["redis"] = _cpu_of([redis_pid])
     return out
 
 
@@ -164,6 +192,10 @@ class Bench:
         self.watcher = CompletionWatcher(self.raw, env["STREAM_COMPLETED"], env["STREAM_FAILED"])
         self.finished: list[str] = []
         self.celery_task: Any = None
+        self.redis_pid = _local_redis_pid(self.r)
+
+    def cpu(self) -> dict[str, float]:
+        return cpu_seconds(self.stack, self.redis_pid)
 
     def xadd(self, task_ids: list[str]) -> dict[str, float]:
         """XADD the requests in one pipeline; their accept times."""
@@ -174,17 +206,20 @@ class Bench:
         now = time.time()
         return dict.fromkeys(task_ids, now)
 
-    def start(self) -> tuple[int, int, float, dict[str, float]]:
+    def start(self) -> tuple[dict[str, int], int, float, dict[str, float]]:
         """What a scenario's figures are measured from: commands, watcher reads, time, CPU."""
-        return commands(self.r), self.watcher.reads, time.time(), cpu_seconds(self.stack)
+        return command_calls(self.r), self.watcher.reads, time.time(), self.cpu()
 
-    def result(self, name: str, start: tuple[int, int, float, dict[str, float]],
+    def result(self, name: str, start: tuple[dict[str, int], int, float, dict[str, float]],
                t_sent: float, accepted: dict[str, float]) -> dict[str, Any]:  # fmt: skip
         """Figures of a scenario whose tasks are all done (the commands counted first)."""
         c0, reads_before, t0, cpu0 = start
-        cpu = cpu_ms_per_task(cpu0, cpu_seconds(self.stack), len(accepted))
+        cpu = cpu_ms_per_task(cpu0, self.cpu(), len(accepted))
         own = self.watcher.reads - reads_before
-        cmds = commands(self.r) - c0 - own - 1  # less the INFO call itself
+        calls = command_calls(self.r)
+        calls["xread"] = calls.get("xread", 0) - own  # less the watcher's reads
+        calls["info"] -= 1  # and the INFO call itself
+        by_command = per_task(c0, calls, len(accepted))
         seen = timings(self.r, self.env["KEY_PREFIX"], list(accepted))
         self.finished.extend(seen)
         end = max(v[1] for v in seen.values())
@@ -196,7 +231,8 @@ class Bench:
             "completed_per_s": n / (end - t0),
             "latency_ms": stats([(v[1] - accepted[t]) * 1000 for t, v in seen.items()]),
             "lag_ms": stats([(v[1] - v[0]) * 1000 for v in seen.values()]),
-            "commands_per_task": cmds / n,
+            "commands_per_task": sum(by_command.values()),
+            "commands_by_name": by_command,
             "cpu_ms_per_task": cpu,
         }
 
@@ -264,8 +300,8 @@ def warm_up(b: Bench, pipeline: bool) -> None:
 def run_anchor(b: Bench, n: int) -> dict[str, Any]:
     task = celery_task(b)
     app = task.app
-    cpu0 = cpu_seconds(b.stack)
-    c0, t0 = commands(b.r), time.time()
+    cpu0 = b.cpu()
+    c0, t0 = command_calls(b.r), time.time()
     results, accepted = [], {}
     for _ in range(n):
         res = task.apply_async(
@@ -283,8 +319,10 @@ def run_anchor(b: Bench, n: int) -> dict[str, Any]:
             raise AssertionError(
                 f"anchor: not every result within {b.args.timeout:g}s (task {res.id})"
             ) from None
-    cmds = commands(b.r) - c0
-    cpu = cpu_ms_per_task(cpu0, cpu_seconds(b.stack), n)
+    calls = command_calls(b.r)
+    calls["info"] -= 1  # less the INFO call itself
+    by_command = per_task(c0, calls, n)
+    cpu = cpu_ms_per_task(cpu0, b.cpu(), n)
     done = []
     for res in results:
         # when the result was stored (date_done), not when this loop read it
@@ -298,7 +336,8 @@ def run_anchor(b: Bench, n: int) -> dict[str, Any]:
         "completed_per_s": n / (end - t0),
         "latency_ms": stats([(t - accepted[i]) * 1000 for i, t in done]),
         "lag_ms": {},
-        "commands_per_task": cmds / n,
+        "commands_per_task": sum(by_command.values()),
+        "commands_by_name": by_command,
         "cpu_ms_per_task": cpu,
     }
 
@@ -404,7 +443,7 @@ def run_reads(b: Bench) -> list[dict[str, Any]]:
     uvloop.run(read_load(b.stack.url, paths, 0, 1.0, 4, request_timeout=timeout))  # warm-up
     out = []
     for rate, conns in ((b.args.read_rate, 16), (0.0, b.args.read_concurrency)):
-        c0, cpu0 = commands(b.r), cpu_seconds(b.stack)
+        c0, cpu0 = commands(b.r), b.cpu()
         load = uvloop.run(
             read_load(
                 b.stack.url,
@@ -416,7 +455,7 @@ def run_reads(b: Bench) -> list[dict[str, Any]]:
                 max_conns=b.args.read_max_connections,
             )
         )
-        gateway_s = cpu_seconds(b.stack)["gateway"] - cpu0["gateway"]
+        gateway_s = b.cpu()["gateway"] - cpu0["gateway"]
         out.append(
             {
                 "scenario": f"reads @{rate:g}/s" if rate else f"reads closed loop, {conns} conns",
@@ -749,12 +788,23 @@ def report(args: argparse.Namespace, bench: Bench, results: list[dict[str, Any]]
         )
     if results:
         table(
-            "CPU ms per task (the client: this process)",
-            ["scenario", *SERVICES, "client"],
+            "CPU ms per task (the client: this process; redis: the server, when local)",
+            ["scenario", *SERVICES, "client", "redis"],
             [
-                [r["scenario"], *(r["cpu_ms_per_task"].get(s, NAN) for s in (*SERVICES, "client"))]
+                [
+                    r["scenario"],
+                    *(r["cpu_ms_per_task"].get(s, NAN) for s in (*SERVICES, "client", "redis")),
+                ]
                 for r in results
             ],
+        )
+        names = sorted(
+            {k for r in results for k, v in r["commands_by_name"].items() if abs(v) >= 0.05}
+        )
+        table(
+            "Redis commands per task, by command (0.05 and more)",
+            ["command", *(r["scenario"] for r in results)],
+            [[k, *(r["commands_by_name"].get(k, 0.0) for r in results)] for k in names],
         )
         table(
             "peak RSS MB (a service and its children)",

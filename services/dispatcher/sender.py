@@ -38,7 +38,13 @@ class SendFailed(Exception):
 class CelerySender:
     """Celery's producer is synchronous: sends run in a worker thread, a batch at a time,
     through one producer (one pooled broker connection). Each send runs in its request's
-    trace context; the Celery instrumentation puts it in the task's headers."""
+    trace context; the Celery instrumentation puts it in the task's headers.
+
+    Tasks go out with ``ignore_result``: the pipeline's outcome travels on the worker's
+    lifecycle stream (the result rides on ``task-succeeded``) into the status view, so
+    the result backend's STARTED and SUCCESS writes (two round trips each) would be a
+    third copy nobody reads. Failures are still stored (the tasks set
+    ``store_errors_even_if_ignored``): the projector and the reconciler read them."""
 
     def __init__(self, app: Celery, queues: Mapping[str, str]) -> None:
         self._app = app
@@ -62,6 +68,7 @@ class CelerySender:
                             producer=producer,
                             argsrepr="()",
                             kwargsrepr=kwargs_repr(kwargs),
+                            ignore_result=True,
                         )
                     finally:
                         otel_context.detach(token)

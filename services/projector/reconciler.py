@@ -3,6 +3,11 @@
 Every ``RECONCILE_INTERVAL`` seconds, tasks still non-terminal ``RECONCILE_AFTER``
 seconds after creation are looked up in Celery's result backend; a finished one is
 applied as the terminal event that never arrived (publishing its completion event, once).
+
+The backend holds every failure, and the successes of tasks sent with results (a
+``delay()`` from outside the pipeline). The dispatcher's tasks ignore their results:
+their success's durable copy is the worker's ``task-succeeded`` lifecycle entry, whose
+XADD is retried through a Redis outage (``services.worker.lifecycle``).
 """
 
 import threading

@@ -6,9 +6,14 @@ tasks to ``STREAM_LIFECYCLE`` in the same shape as Celery's events; the projecto
 that stream in a consumer group and applies both sources through the same, idempotent
 path. ``task-succeeded`` carries the task's result as JSON (``result_json``). Each
 entry carries the ``traceparent`` of the task's run span, so the projector's
-update joins the request's trace as the run's child. A failed XADD is logged, not
-raised: the Celery event still goes out, and the projector's reconciler repairs
-whatever both missed.
+update joins the request's trace as the run's child.
+
+``task-succeeded`` is the only durable copy of a pipeline task's result (the dispatcher
+sends with ``ignore_result``), so its XADD is retried for about a minute, as Celery
+retries a result backend write (``result_backend_always_retry``), before the task is
+acknowledged. The other steps are best effort: a failed XADD is logged, not raised; the
+Celery event still goes out, and a failure's meta is in the result backend, where the
+projector's reconciler finds it.
 """
 
 import os
@@ -19,6 +24,8 @@ from typing import Any
 import orjson
 import redis
 from celery import Celery, signals
+from redis.backoff import ExponentialBackoff
+from redis.retry import Retry
 
 from contracts.streams import TaskNames
 from shared.logging import get_logger
@@ -29,6 +36,9 @@ from shared.telemetry import current_traceparent
 log = get_logger(__name__)
 
 OUR_TASKS = frozenset({TaskNames.SESSION, TaskNames.PROFILE})
+DURABLE_RETRY = Retry(ExponentialBackoff(cap=2.0, base=0.05), retries=12)
+"""A durable step's XADD: 12 more tries, 2 s apart at most, each with the client's own
+retries (``shared.redis_client``): about a minute of Redis being away."""
 
 
 class LifecycleStream:
@@ -45,7 +55,8 @@ class LifecycleStream:
             self._pid = os.getpid()
         return self._client
 
-    def emit(self, event_type: str, task_id: str, **fields: Any) -> None:
+    def emit(self, event_type: str, task_id: str, durable: bool = False, **fields: Any) -> None:
+        """Append one step; ``durable`` retries the XADD (``DURABLE_RETRY``) first."""
         entry = {
             "type": event_type,
             "uuid": task_id,
@@ -54,10 +65,22 @@ class LifecycleStream:
             **current_traceparent(),
             **{k: str(v) for k, v in fields.items() if v is not None},
         }
-        try:
+
+        def append() -> None:
             self._redis().xadd(self._stream, entry)  # type: ignore[arg-type]
+
+        def retrying(exc: Exception) -> None:
+            log.warning("lifecycle_append_retrying", task_id=task_id, error=str(exc))
+
+        try:
+            if durable:
+                DURABLE_RETRY.call_with_retry(append, retrying)
+            else:
+                append()
         except redis.RedisError as exc:
-            log.warning("lifecycle_append_failed", task_id=task_id, error=str(exc))
+            (log.error if durable else log.warning)(
+                "lifecycle_append_failed", task_id=task_id, error=str(exc), durable=durable
+            )
 
 
 def connect_lifecycle(app: Celery, stream: LifecycleStream) -> None:
@@ -83,7 +106,9 @@ def connect_lifecycle(app: Celery, stream: LifecycleStream) -> None:
     def succeeded(sender: Any = None, result: Any = None, **_: Any) -> None:
         if sender is not None and ours(sender.name):
             # the result rides along: the projector need not read the result backend
-            stream.emit("task-succeeded", sender.request.id, result_json=_json(result))
+            stream.emit(
+                "task-succeeded", sender.request.id, durable=True, result_json=_json(result)
+            )
 
     @signals.task_failure.connect(weak=False)
     def failed(sender: Any = None, task_id: str = "", exception: Any = None, **_: Any) -> None:
@@ -100,4 +125,6 @@ def _json(result: Any) -> str | None:
     try:
         return orjson.dumps(result).decode()
     except TypeError:
-        return None  # not JSON: the projector reads the result backend instead
+        return (
+            None  # not JSON (never, for the jobs' payloads): the projector reads the result backend
+        )

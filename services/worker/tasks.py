@@ -28,6 +28,9 @@ def register_tasks(app: Celery, holder: ContextHolder) -> None:
         "acks_late": True,
         "reject_on_worker_lost": True,
         "max_retries": settings.retry_max,
+        # the dispatcher sends with ignore_result; a failure's meta (type, traceback) is
+        # still what the projector and the reconciler read
+        "store_errors_even_if_ignored": True,
     }
 
     def run(task: Task[Any, Any], job: Job, **kwargs: Any) -> dict[str, Any]:

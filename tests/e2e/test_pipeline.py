@@ -10,6 +10,8 @@ import redis
 
 from contracts.events import SummarizationCompleted, SummarizationFailed, SummarizationRequested
 from services.cli.demo import demo_sessions
+from shared.celery_app import make_celery
+from shared.settings import CommonSettings
 from tests.stack import Stack, wait_for
 
 pytestmark = pytest.mark.e2e
@@ -50,6 +52,16 @@ def outcome_events(r: redis.Redis, stream: str) -> list[dict[str, Any]]:
     return events
 
 
+def result_meta(stack: Stack, task_id: str) -> dict[str, Any] | None:
+    """What Celery's result backend holds for a task (None: nothing)."""
+    settings = CommonSettings(
+        redis_url=stack.env["REDIS_URL"], celery_key_prefix=stack.env["CELERY_KEY_PREFIX"]
+    )
+    backend: Any = make_celery(settings).backend
+    raw = backend.get(backend.get_key_for_task(task_id))
+    return json.loads(raw) if raw else None
+
+
 def test_session_request_goes_pending_started_success_with_a_real_summary(
     api: httpx.Client, r: redis.Redis, stack: Stack
 ) -> None:
@@ -87,6 +99,8 @@ def test_session_request_goes_pending_started_success_with_a_real_summary(
     assert len(completed) == 1
     event = SummarizationCompleted.model_validate(completed[0])
     assert event.summary.model_dump(mode="json") == summary
+    # the result reached the view from the lifecycle stream; Celery's backend keeps no copy
+    assert result_meta(stack, body["task_id"]) is None
 
 
 def test_profile_request_aggregates_the_candidates_sessions(api: httpx.Client) -> None:
@@ -119,7 +133,12 @@ def test_missing_session_fails_at_once_with_a_clear_error(
     assert status["attempts"] == 1, "a permanent error is not retried"
     failed = [e for e in outcome_events(r, stack.env["STREAM_FAILED"]) if e["task_id"] == task_id]
     assert len(failed) == 1
-    assert SummarizationFailed.model_validate(failed[0]).error.type == "SessionNotFound"
+    error = SummarizationFailed.model_validate(failed[0]).error
+    assert (error.type, error.retryable) == ("SessionNotFound", False)
+    # failures are still stored: their meta says which errors are permanent
+    meta = result_meta(stack, task_id)
+    assert meta is not None
+    assert (meta["status"], meta["result"]["exc_type"]) == ("FAILURE", "SessionNotFound")
 
 
 def test_events_xadded_by_another_service_work_like_the_gateways(

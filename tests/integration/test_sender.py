@@ -38,6 +38,7 @@ async def test_a_task_carries_the_transcript_but_shows_only_ids(
     headers = message["headers"]
     assert headers["id"] == "t-1"
     assert headers["task"] == "summarization.summarize_session"
+    assert headers["ignore_result"] is True  # the outcome travels on the lifecycle stream
     assert "s-1" in headers["kwargsrepr"]
     assert "<1 turns>" in headers["kwargsrepr"]
     assert SECRET not in json.dumps(headers)  # not in Celery's logs, not in Flower
