@@ -83,6 +83,8 @@ def test_one_trace_from_http_call_to_completion_event(traced: tuple[Stack, Colle
     wait_for(complete, 30, "the completion event's span")
     spans = complete()
     assert {s.trace_id for s in spans} == {spans[0].trace_id}, "one trace"
+    internal = [s.name for s in spans if s.name.endswith((" http send", " http receive"))]
+    assert internal == [], "no span per ASGI message"
     ids = {s.span_id: s for s in spans}
 
     http = one(spans, "POST /summarization/summarize-session")

@@ -3,7 +3,7 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Header, HTTPException, status
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 
 from contracts.api import (
     SummarizeProfileRequest,
@@ -104,10 +104,12 @@ async def summarize_profile(
     response_model=TaskStatusResponse,
     responses={404: {"model": TaskStatusResponse, "description": "Unknown or expired task id"}},
 )
-async def task_status(task_id: str, gateway: GatewayDep) -> TaskStatusResponse | JSONResponse:
+async def task_status(task_id: str, gateway: GatewayDep) -> Response:
     """Status of a task; 404 with status UNKNOWN for an id never seen (or expired)."""
     record = await read_record(gateway.redis, gateway.settings.key_prefix, task_id)
-    response = to_response(task_id, record)
-    if record is None:
-        return JSONResponse(status_code=404, content=response.model_dump(mode="json"))
-    return response
+    # serialized once, here: FastAPI would validate the model again for response_model
+    return Response(
+        to_response(task_id, record).model_dump_json(),
+        status_code=404 if record is None else 200,
+        media_type="application/json",
+    )
