@@ -36,7 +36,7 @@ faults: $(STAMP)
 	$(BIN)/python -m pytest -q -m faults tests/faults -s
 
 bench: $(STAMP)
-	$(BIN)/python -m bench.pipeline -n 2000
+	$(BIN)/python -m bench.pipeline -n 2000 --rounds 3
 	$(BIN)/python -m bench.summarizer
 
 soak: $(STAMP)
