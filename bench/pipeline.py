@@ -133,7 +133,7 @@ def memory_mb(stack: Stack, field: str = "VmHWM:") -> dict[str, float]:
     """Each service's memory (a process and its children), MB: peak (VmHWM) or now (VmRSS)."""
     out = {}
     for name, service in stack.services.items():
-        if service.process is not None:
+        if service.process is not None and service.process.poll() is None:
             pids = _family(service.process.pid)
             out[name] = round(sum(_proc_kb(p, field) for p in pids) / 1024, 1)
     return out
@@ -168,7 +168,7 @@ def cpu_seconds(stack: Stack, redis_pid: int = 0) -> dict[str, float]:
     out = {
         name: _cpu_of(_family(service.process.pid))
         for name, service in stack.services.items()
-        if service.process is not None
+        if service.process is not None and service.process.poll() is None
     }
     me = os.times()
     out["client"] = me.user + me.system
@@ -829,7 +829,8 @@ def report(args: argparse.Namespace, bench: Bench, results: list[dict[str, Any]]
         )
     if results:
         table(
-            "CPU ms per task (the client: this process; redis: the server, when local)",
+            "CPU ms per task (the client: this process; redis: the server, when local,"
+            " the benchmark's own reads included)",
             ["scenario", *SERVICES, "client", "redis"],
             [
                 [
@@ -843,7 +844,8 @@ def report(args: argparse.Namespace, bench: Bench, results: list[dict[str, Any]]
             {k for r in results for k, v in r["commands_by_name"].items() if abs(v) >= 0.05}
         )
         table(
-            "Redis commands per task, by command (0.05 and more)",
+            "Redis commands per task, by command (0.05 and more): executed commands, those"
+            " run by Lua scripts and inside MULTI included (round trips are fewer)",
             ["command", *(r["scenario"] for r in results)],
             [[k, *(r["commands_by_name"].get(k, 0.0) for r in results)] for k in names],
         )

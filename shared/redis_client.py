@@ -25,10 +25,11 @@ def async_redis(url: str, decode: bool = True, max_connections: int = 64) -> aio
     return aioredis.Redis.from_pool(pool)
 
 
-def sync_redis(url: str, decode: bool = True) -> redis.Redis:
+def sync_redis(url: str, decode: bool = True, socket_timeout: float | None = None) -> redis.Redis:
     return redis.Redis.from_url(
         url,
         decode_responses=decode,
+        socket_timeout=socket_timeout,
         health_check_interval=15,
         socket_keepalive=True,
         socket_connect_timeout=5,

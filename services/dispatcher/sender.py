@@ -40,10 +40,10 @@ class CelerySender:
     through one producer (one pooled broker connection). Each send runs in its request's
     trace context; the Celery instrumentation puts it in the task's headers.
 
-    Tasks go out with ``ignore_result``: the pipeline's outcome travels on the worker's
-    lifecycle stream (the result rides on ``task-succeeded``) into the status view, so
-    the result backend's STARTED and SUCCESS writes (two round trips each) would be a
-    third copy nobody reads. Failures are still stored (the tasks set
+    Tasks go out with ``ignore_result``: a success reaches the status view on the worker's
+    lifecycle stream (the task appends ``task-succeeded`` with its result before it is
+    acknowledged), so the result backend's STARTED and SUCCESS writes (two round trips
+    each) are not needed. Failures are still stored (the tasks set
     ``store_errors_even_if_ignored``): the projector and the reconciler read them."""
 
     def __init__(self, app: Celery, queues: Mapping[str, str]) -> None:

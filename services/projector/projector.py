@@ -139,7 +139,13 @@ class Projector:
             record = records.get(task_id)
             if not record or record.get("terminal") == "1":
                 return []
-            finishing = self._finishing(task_id, step, event, record)
+            meta = self._outcome_meta(task_id, step, event)
+            if step.status is TaskStatus.SUCCESS and meta is None:
+                # Celery's copy of a success whose result only the lifecycle entry carries
+                # (the dispatcher's tasks store none): that entry will finish the record
+                log.debug("success_without_result_skipped", task_id=task_id)
+                return []
+            finishing = self._finishing(task_id, step, event, record, meta)
             return [(finishing.transition, finishing)]
         if step.status is TaskStatus.RETRY and "retries" in event:
             # only the worker's lifecycle entries say which attempt failed
@@ -150,8 +156,24 @@ class Projector:
         )
         return [(transition, None)]
 
+    def _outcome_meta(self, task_id: str, step: Step, event: Event) -> dict[str, Any] | None:
+        """What a terminal step's outcome is made from: the result the lifecycle entry
+        carries, else the result backend's meta (a success's only if it is SUCCESS)."""
+        carried = event.get("result_json")
+        if step.status is not TaskStatus.SUCCESS:
+            return self._results.meta(task_id)
+        if carried:
+            return {"result": orjson.loads(str(carried))}
+        meta = self._results.meta(task_id)
+        return meta if meta is not None and meta.get("status") == "SUCCESS" else None
+
     def _finishing(
-        self, task_id: str, step: Step, event: Event, record: dict[str, str]
+        self,
+        task_id: str,
+        step: Step,
+        event: Event,
+        record: dict[str, str],
+        meta: dict[str, Any] | None,
     ) -> "_Finishing":
         """The terminal transition, traced as a child of the task's run (or its request):
         its spans stay open until the transition is applied."""
@@ -171,7 +193,7 @@ class Projector:
         )
         try:
             with trace.use_span(update, end_on_exit=False):
-                transition, outcome = self._terminal(task_id, step, event, record)
+                transition, outcome = self._terminal(task_id, step, event, record, meta)
                 publish = tracer().start_span(
                     f"{transition.outcome_stream} publish",
                     kind=SpanKind.PRODUCER,
@@ -191,14 +213,13 @@ class Projector:
         return _Finishing(transition, record, update, publish)
 
     def _terminal(
-        self, task_id: str, step: Step, event: Event, record: dict[str, str]
+        self,
+        task_id: str,
+        step: Step,
+        event: Event,
+        record: dict[str, str],
+        meta: dict[str, Any] | None,
     ) -> tuple[Transition, SummarizationCompleted | SummarizationFailed]:
-        carried = event.get("result_json")
-        meta = (
-            {"result": orjson.loads(str(carried))}
-            if carried and step.status is TaskStatus.SUCCESS
-            else self._results.meta(task_id)
-        )
         fields = dict(step.fields)
         fields["projected_at"] = repr(time.time())
         summary: Any = None

@@ -4,7 +4,9 @@
 ``CELERY_EVENT_GRACE`` seconds: the worker's durable lifecycle stream normally delivers
 the same step within milliseconds, carrying the task's trace context; a step this
 projector already applied from there is skipped without touching Redis, so the Celery
-event only acts when the lifecycle copy went missing (the reconciler backs up both).
+event only acts when the lifecycle copy went missing (the reconciler backs up both). A
+success carries no result in Celery's event: it is applied only when the result backend
+holds it (a task sent with results); the dispatcher's tasks finish from the lifecycle.
 """
 
 import threading

@@ -6,8 +6,8 @@ applied as the terminal event that never arrived (publishing its completion even
 
 The backend holds every failure, and the successes of tasks sent with results (a
 ``delay()`` from outside the pipeline). The dispatcher's tasks ignore their results:
-their success's durable copy is the worker's ``task-succeeded`` lifecycle entry, whose
-XADD is retried through a Redis outage (``services.worker.lifecycle``).
+their success's durable copy is the worker's ``task-succeeded`` lifecycle entry, which
+the task appends before it is acknowledged (``services.worker.lifecycle``).
 """
 
 import threading

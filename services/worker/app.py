@@ -35,9 +35,10 @@ def create_worker_app(settings: WorkerSettings) -> Celery:
         # redelivery, rather than being cancelled (which records it as REVOKED).
         worker_cancel_long_running_tasks_on_connection_loss=False,
     )
-    register_tasks(app, ContextHolder(settings))
+    lifecycle = LifecycleStream(settings)
+    register_tasks(app, ContextHolder(settings), lifecycle)
     app.steps["worker"].add(PurgeCancelledTimers)
-    connect_lifecycle(app, LifecycleStream(settings))
+    connect_lifecycle(app, lifecycle)
 
     @signals.setup_logging.connect(weak=False)
     def _logging(**_: Any) -> None:

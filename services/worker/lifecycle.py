@@ -9,11 +9,14 @@ entry carries the ``traceparent`` of the task's run span, so the projector's
 update joins the request's trace as the run's child.
 
 ``task-succeeded`` is the only durable copy of a pipeline task's result (the dispatcher
-sends with ``ignore_result``), so its XADD is retried for about a minute, as Celery
-retries a result backend write (``result_backend_always_retry``), before the task is
-acknowledged. The other steps are best effort: a failed XADD is logged, not raised; the
-Celery event still goes out, and a failure's meta is in the result backend, where the
-projector's reconciler finds it.
+sends with ``ignore_result``). The task appends it itself, as the last step of its body
+(``succeeded``): the XADD is retried while Redis is away, for ``DURABLE_SECONDS``, as
+Celery retries a result backend write; if it still fails, the task fails with that error
+and is retried like any transient failure (a rerun finds its stored summary and appends
+again). So a task is acknowledged as done only once its result is on the stream. The
+other steps are best effort (``emit``): a failed XADD is logged, not raised; the Celery
+event still goes out, and a failure's meta is in the result backend, where the projector
+and its reconciler read it.
 """
 
 import os
@@ -24,10 +27,9 @@ from typing import Any
 import orjson
 import redis
 from celery import Celery, signals
-from redis.backoff import ExponentialBackoff
-from redis.retry import Retry
 
 from contracts.streams import TaskNames
+from services.worker.retry import backoff_delay
 from shared.logging import get_logger
 from shared.redis_client import sync_redis
 from shared.settings import CommonSettings
@@ -36,9 +38,11 @@ from shared.telemetry import current_traceparent
 log = get_logger(__name__)
 
 OUR_TASKS = frozenset({TaskNames.SESSION, TaskNames.PROFILE})
-DURABLE_RETRY = Retry(ExponentialBackoff(cap=2.0, base=0.05), retries=12)
-"""A durable step's XADD: 12 more tries, 2 s apart at most, each with the client's own
-retries (``shared.redis_client``): about a minute of Redis being away."""
+DURABLE_SECONDS = 60.0
+"""How long ``succeeded`` keeps trying to append while Redis is away (connection errors,
+timeouts), backing off from 0.05 s to 2 s between tries."""
+SOCKET_TIMEOUT = 5.0
+"""A reply that takes longer is a timeout (a half-open connection never answers)."""
 
 
 class LifecycleStream:
@@ -51,13 +55,12 @@ class LifecycleStream:
 
     def _redis(self) -> redis.Redis:
         if self._client is None or self._pid != os.getpid():
-            self._client = sync_redis(self._url)
+            self._client = sync_redis(self._url, socket_timeout=SOCKET_TIMEOUT)
             self._pid = os.getpid()
         return self._client
 
-    def emit(self, event_type: str, task_id: str, durable: bool = False, **fields: Any) -> None:
-        """Append one step; ``durable`` retries the XADD (``DURABLE_RETRY``) first."""
-        entry = {
+    def _entry(self, event_type: str, task_id: str, fields: dict[str, Any]) -> dict[str, str]:
+        return {
             "type": event_type,
             "uuid": task_id,
             "timestamp": repr(time.time()),
@@ -66,25 +69,36 @@ class LifecycleStream:
             **{k: str(v) for k, v in fields.items() if v is not None},
         }
 
-        def append() -> None:
-            self._redis().xadd(self._stream, entry)  # type: ignore[arg-type]
-
-        def retrying(exc: Exception) -> None:
-            log.warning("lifecycle_append_retrying", task_id=task_id, error=str(exc))
-
+    def emit(self, event_type: str, task_id: str, **fields: Any) -> None:
+        """Append one step, best effort: a Redis error is logged, not raised."""
         try:
-            if durable:
-                DURABLE_RETRY.call_with_retry(append, retrying)
-            else:
-                append()
+            self._redis().xadd(self._stream, self._entry(event_type, task_id, fields))  # type: ignore[arg-type]
         except redis.RedisError as exc:
-            (log.error if durable else log.warning)(
-                "lifecycle_append_failed", task_id=task_id, error=str(exc), durable=durable
-            )
+            log.warning("lifecycle_append_failed", task_id=task_id, error=str(exc))
+
+    def succeeded(self, task_id: str, result: Any) -> None:
+        """Append ``task-succeeded`` with the result as JSON (``result_json``: the projector
+        needs no result backend), retrying while Redis is away; raises what stopped it."""
+        result_json = orjson.dumps(result).decode()
+        entry = self._entry("task-succeeded", task_id, {"result_json": result_json})
+        deadline = time.monotonic() + DURABLE_SECONDS
+        tries = 0
+        while True:
+            try:
+                self._redis().xadd(self._stream, entry)  # type: ignore[arg-type]
+                return
+            except (redis.ConnectionError, redis.TimeoutError) as exc:
+                delay = backoff_delay(tries, 0.05, 2.0)
+                if time.monotonic() + delay > deadline:
+                    raise
+                log.warning("lifecycle_append_retrying", task_id=task_id, error=str(exc))
+                time.sleep(delay)
+                tries += 1
 
 
 def connect_lifecycle(app: Celery, stream: LifecycleStream) -> None:
-    """Append started / retried / succeeded / failed / revoked of our tasks.
+    """Append started / retried / failed / revoked of our tasks, best effort (the task
+    appends ``task-succeeded`` itself: ``LifecycleStream.succeeded``).
 
     ``task-started`` carries the attempt (``retries``), so Celery's ``task-received``
     adds nothing the projector needs and is not copied."""
@@ -102,14 +116,6 @@ def connect_lifecycle(app: Celery, stream: LifecycleStream) -> None:
         if sender is not None and ours(sender.name) and request is not None:
             stream.emit("task-retried", request.id, exception=repr(reason), retries=request.retries)
 
-    @signals.task_success.connect(weak=False)
-    def succeeded(sender: Any = None, result: Any = None, **_: Any) -> None:
-        if sender is not None and ours(sender.name):
-            # the result rides along: the projector need not read the result backend
-            stream.emit(
-                "task-succeeded", sender.request.id, durable=True, result_json=_json(result)
-            )
-
     @signals.task_failure.connect(weak=False)
     def failed(sender: Any = None, task_id: str = "", exception: Any = None, **_: Any) -> None:
         if sender is not None and ours(sender.name):
@@ -119,12 +125,3 @@ def connect_lifecycle(app: Celery, stream: LifecycleStream) -> None:
     def revoked(request: Any = None, expired: bool = False, **_: Any) -> None:
         if request is not None and ours(request.name):
             stream.emit("task-revoked", request.id, expired="1" if expired else "")
-
-
-def _json(result: Any) -> str | None:
-    try:
-        return orjson.dumps(result).decode()
-    except TypeError:
-        return (
-            None  # not JSON (never, for the jobs' payloads): the projector reads the result backend
-        )

@@ -10,6 +10,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from contracts.streams import TaskNames
 from services.worker import jobs
 from services.worker.context import ContextHolder
+from services.worker.lifecycle import LifecycleStream
 from services.worker.retry import backoff_delay
 from shared.celery_app import kwargs_repr
 from shared.errors import PermanentTaskError, TaskTimedOut
@@ -20,27 +21,36 @@ log = get_logger(__name__)
 Job = Callable[..., dict[str, Any]]
 
 
-def register_tasks(app: Celery, holder: ContextHolder) -> None:
-    """Register ``summarize_session`` and ``summarize_profile`` on ``app``."""
+def register_tasks(app: Celery, holder: ContextHolder, lifecycle: LifecycleStream) -> None:
+    """Register ``summarize_session`` and ``summarize_profile`` on ``app``.
+
+    A task's last step is appending ``task-succeeded`` with its result to the lifecycle
+    stream (the pipeline's durable copy of it): if Redis stays away, the task is retried."""
     settings = holder.settings
     options: dict[str, Any] = {
+        "shared": False,  # this app's tasks (closures over its context), not every app's
         "bind": True,
         "acks_late": True,
         "reject_on_worker_lost": True,
         "max_retries": settings.retry_max,
-        # the dispatcher sends with ignore_result; a failure's meta (type, traceback) is
-        # still what the projector and the reconciler read
+        # the dispatcher sends with ignore_result; a failure's meta (exception type,
+        # message and module, arguments) is still what the projector and reconciler read
         "store_errors_even_if_ignored": True,
     }
 
     def run(task: Task[Any, Any], job: Job, **kwargs: Any) -> dict[str, Any]:
         request = task.request
+        task_id = str(request.id)  # a worker's request always has its id
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(
-            task_id=request.id, candidate_id=kwargs.get("candidate_id"), attempt=request.retries + 1
+            task_id=task_id, candidate_id=kwargs.get("candidate_id"), attempt=request.retries + 1
         )
         try:
-            return job(holder.get(), task_id=request.id, **kwargs)
+            result = job(holder.get(), task_id=task_id, **kwargs)
+            lifecycle.succeeded(task_id, result)
+            if request.retries:  # an earlier attempt stored its RETRY meta: not the outcome
+                task.backend.forget(task_id)
+            return result
         except SoftTimeLimitExceeded:
             log.error("task_timed_out", soft_time_limit=settings.task_soft_time_limit)
             raise TaskTimedOut(

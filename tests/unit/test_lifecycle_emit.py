@@ -1,12 +1,11 @@
 """The worker's lifecycle appends: ``task-succeeded`` (the only durable copy of a
-pipeline task's result) is retried through a Redis outage; the other steps are not."""
+pipeline task's result) is retried while Redis is away, then raised; the other steps are
+best effort."""
 
 from typing import Any
 
 import pytest
 import redis
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 
 from services.worker import lifecycle
 from services.worker.lifecycle import LifecycleStream
@@ -14,17 +13,18 @@ from shared.settings import CommonSettings
 
 
 class FlakyRedis:
-    """Refuses the first ``failures`` XADDs, as a restarting Redis does."""
+    """Fails the first ``failures`` XADDs with ``error``, as a restarting Redis does."""
 
-    def __init__(self, failures: int) -> None:
+    def __init__(self, failures: int, error: Exception | None = None) -> None:
         self.failures = failures
+        self.error = error or redis.ConnectionError("Error 111 connecting to 127.0.0.1:6379")
         self.calls = 0
         self.entries: list[dict[str, Any]] = []
 
     def xadd(self, stream: str, entry: dict[str, Any]) -> str:
         self.calls += 1
         if self.calls <= self.failures:
-            raise redis.ConnectionError("Error 111 connecting to 127.0.0.1:6379")
+            raise self.error
         self.entries.append(entry)
         return "1-0"
 
@@ -35,12 +35,29 @@ def _stream(client: FlakyRedis, monkeypatch: pytest.MonkeyPatch) -> LifecycleStr
     return stream
 
 
-def test_a_durable_step_is_appended_once_redis_is_back(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_success_is_appended_once_redis_is_back(monkeypatch: pytest.MonkeyPatch) -> None:
     client = FlakyRedis(failures=3)
-    _stream(client, monkeypatch).emit("task-succeeded", "t-1", durable=True, result_json="{}")
+    _stream(client, monkeypatch).succeeded("t-1", {"overview": ["Ada led the migration."]})
     assert client.calls == 4
     [entry] = client.entries
-    assert (entry["type"], entry["uuid"], entry["result_json"]) == ("task-succeeded", "t-1", "{}")
+    assert (entry["type"], entry["uuid"]) == ("task-succeeded", "t-1")
+    assert entry["result_json"] == '{"overview":["Ada led the migration."]}'
+
+
+def test_a_success_that_cannot_be_appended_raises(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(lifecycle, "DURABLE_SECONDS", 0.3)
+    client = FlakyRedis(failures=1000)
+    with pytest.raises(redis.ConnectionError):
+        _stream(client, monkeypatch).succeeded("t-1", {})
+    assert 2 <= client.calls < 10  # retried with backoff until the deadline
+    assert client.entries == []
+
+
+def test_a_refused_success_is_raised_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    client = FlakyRedis(failures=1, error=redis.ResponseError("READONLY replica"))
+    with pytest.raises(redis.ResponseError):
+        _stream(client, monkeypatch).succeeded("t-1", {})
+    assert client.calls == 1  # not a connection problem: the task's own retry handles it
 
 
 def test_a_best_effort_step_is_tried_once_and_never_raises(
@@ -49,14 +66,4 @@ def test_a_best_effort_step_is_tried_once_and_never_raises(
     client = FlakyRedis(failures=1)
     _stream(client, monkeypatch).emit("task-started", "t-1", retries=0)
     assert client.calls == 1
-    assert client.entries == []
-
-
-def test_a_durable_step_gives_up_after_its_retries_without_raising(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(lifecycle, "DURABLE_RETRY", Retry(NoBackoff(), retries=2))
-    client = FlakyRedis(failures=10)
-    _stream(client, monkeypatch).emit("task-succeeded", "t-1", durable=True)
-    assert client.calls == 3
     assert client.entries == []
