@@ -1,10 +1,12 @@
 """The dispatcher's composition root: a FastStream subscriber in a consumer group.
 
 The subscriber reads ``summarization.requested`` with XREADGROUP, up to
-``DISPATCH_BATCH_SIZE`` entries at a time; a batch is XACKed only after
-``Dispatcher.handle_batch`` returns (every task was sent, skipped as already sent, or its
-entry went to the dead-letter stream). A watchdog re-creates the consumer group when Redis loses it
-(FastStream stops a subscriber on NOGROUP) and restarts the subscriber.
+``DISPATCH_BATCH_SIZE`` entries at a time; ``Dispatcher.handle_batch`` XACKs a batch
+itself (FastStream's acknowledgement is off), in the round trip of its dispatch marks,
+once every task was sent, skipped as already sent, or its entry went to the dead-letter
+stream; a batch that raises stays pending, for the reclaimer. A watchdog re-creates the
+consumer group when Redis loses it (FastStream stops a subscriber on NOGROUP) and
+restarts the subscriber.
 """
 
 import asyncio
@@ -14,6 +16,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 import structlog
+from faststream import AckPolicy
 from faststream.redis import RedisBroker, StreamSub
 from opentelemetry.instrumentation.celery import CeleryInstrumentor
 from redis.exceptions import ResponseError
@@ -88,6 +91,7 @@ class DispatcherService:
                 max_records=settings.dispatch_batch_size,
             ),
             decoder=raw_batch,
+            ack_policy=AckPolicy.MANUAL,  # handle_batch acknowledges, with its marks
         )
         self.subscriber(self._handler())
 
@@ -102,7 +106,7 @@ class DispatcherService:
                 for entry_id, fields in zip(raw["message_ids"], raw["data"], strict=True)
             ]
             structlog.contextvars.clear_contextvars()
-            await dispatcher.handle_batch(entries)
+            await dispatcher.handle_batch(entries, ack=True)
 
         return on_requested
 

@@ -2,7 +2,8 @@
 
 A batch costs a fixed number of round trips whatever its size: one pipeline of PENDING
 records (each also checks the entry was not already dispatched), the Celery sends in one
-worker thread through one producer, and one pipeline of "dispatched" marks. Each entry
+worker thread through one producer, and one pipeline of "dispatched" marks that also
+acknowledges the batch (XACK) when asked to. Each entry
 is traced on its own: a ``{stream} process`` span, child of the producer's span, under
 which its task is sent.
 """
@@ -72,8 +73,10 @@ class Dispatcher:
         [outcome] = await self.handle_batch([Entry(entry_id, body, headers)])
         return outcome
 
-    async def handle_batch(self, entries: Sequence[Entry]) -> list[Outcome]:
-        """Process entries in order; an outcome for each.
+    async def handle_batch(self, entries: Sequence[Entry], ack: bool = False) -> list[Outcome]:
+        """Process entries in order; an outcome for each. With ``ack``, the entries are
+        acknowledged in the consumer group once every one has its outcome, in the same
+        round trip as the dispatch marks.
 
         Raises when some entry must stay pending (Redis or the broker failed): the
         batch is then not acknowledged, and entries already sent are marked dispatched
@@ -93,6 +96,7 @@ class Dispatcher:
                     outcomes[entry.entry_id] = Outcome.DEAD_LETTERED
             to_send = await self._record(valid, outcomes)
             await self._send(to_send)
+            await self._finish(to_send, [entry.entry_id for entry in entries] if ack else [])
             for item in to_send:
                 outcomes[item.entry.entry_id] = Outcome.SENT
         except BaseException as exc:
@@ -165,17 +169,19 @@ class Dispatcher:
         try:
             await self.sender.send_many(batch)
         except SendFailed as exc:
-            await self._mark_dispatched(to_send[: exc.sent])
+            await self._finish(to_send[: exc.sent], [])
             raise exc.cause from exc
-        await self._mark_dispatched(to_send)
 
-    async def _mark_dispatched(self, sent: list[_Valid]) -> None:
-        if not sent:
+    async def _finish(self, sent: list[_Valid], ack_ids: list[str]) -> None:
+        """Mark ``sent`` dispatched and acknowledge ``ack_ids``: one round trip."""
+        if not sent and not ack_ids:
             return
         async with self.redis.pipeline(transaction=False) as pipe:
             for item in sent:
                 dedupe_key = keys.dispatched(self.settings.key_prefix, item.event.task_id)
                 pipe.set(dedupe_key, item.entry.entry_id, ex=self.settings.dedupe_ttl_seconds)
+            if ack_ids:
+                pipe.xack(self.settings.stream_requested, self.settings.consumer_group, *ack_ids)
             await pipe.execute()
         for item in sent:
             kind = item.event.kind.value

@@ -117,3 +117,23 @@ async def test_a_task_sent_but_never_started_is_sent_again(
     await asyncio.sleep(0.1)
     assert await redispatcher.redispatch_once() == 0
     await raw.aclose()
+
+
+async def test_a_batch_is_acknowledged_only_once_every_entry_has_its_outcome(
+    parts: tuple[DispatcherSettings, aioredis.Redis],
+) -> None:
+    settings, client = parts
+    stream, group = settings.stream_requested, settings.consumer_group
+    await client.xgroup_create(stream, group, id="0", mkstream=True)
+    for n in (1, 2, 3):
+        await client.xadd(stream, {"n": str(n)})
+    [(_, read)] = await client.xreadgroup(group, "c1", {stream: ">"})
+    batch = [Entry(entry_id, entry(n).body, {}) for n, (entry_id, _) in enumerate(read, 1)]
+
+    with pytest.raises(ConnectionError):
+        await dispatcher(settings, client, Recorder(fail_after=1)).handle_batch(batch, ack=True)
+    assert (await client.xpending(stream, group))["pending"] == 3  # all kept for redelivery
+
+    outcomes = await dispatcher(settings, client, Recorder()).handle_batch(batch, ack=True)
+    assert outcomes == [Outcome.DUPLICATE, Outcome.SENT, Outcome.SENT]
+    assert (await client.xpending(stream, group))["pending"] == 0
