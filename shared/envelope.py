@@ -56,7 +56,12 @@ def decode_entry(fields: Mapping[bytes, bytes]) -> tuple[Any, dict[str, Any]]:
     (whose ``traceparent`` field, if any, is also their trace header)."""
     raw = fields.get(DATA_FIELD.encode())
     if raw is None:
-        body = {k.decode(): v.decode() for k, v in fields.items()}
+        try:
+            body = {k.decode(): v.decode() for k, v in fields.items()}
+        except UnicodeDecodeError:
+            # not UTF-8: its repr (readable, escaped) goes on as a payload that is no JSON
+            # object, so the dispatcher dead-letters it instead of failing its whole batch
+            return repr(dict(fields)), {}
         return body, ({"traceparent": body["traceparent"]} if "traceparent" in body else {})
     data, headers = JSONMessageFormat.parse(raw)
     try:

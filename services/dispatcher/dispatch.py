@@ -173,10 +173,12 @@ class Dispatcher:
             raise exc.cause from exc
 
     async def _finish(self, sent: list[_Valid], ack_ids: list[str]) -> None:
-        """Mark ``sent`` dispatched and acknowledge ``ack_ids``: one round trip."""
+        """Mark ``sent`` dispatched and acknowledge ``ack_ids``: one round trip. With an
+        acknowledgement it is a transaction: a mark Redis refuses (out of memory) must not
+        leave its entry acknowledged, unmarked, beyond the redispatcher's reach."""
         if not sent and not ack_ids:
             return
-        async with self.redis.pipeline(transaction=False) as pipe:
+        async with self.redis.pipeline(transaction=bool(ack_ids)) as pipe:
             for item in sent:
                 dedupe_key = keys.dispatched(self.settings.key_prefix, item.event.task_id)
                 pipe.set(dedupe_key, item.entry.entry_id, ex=self.settings.dedupe_ttl_seconds)

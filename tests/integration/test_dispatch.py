@@ -137,3 +137,11 @@ async def test_a_batch_is_acknowledged_only_once_every_entry_has_its_outcome(
     outcomes = await dispatcher(settings, client, Recorder()).handle_batch(batch, ack=True)
     assert outcomes == [Outcome.DUPLICATE, Outcome.SENT, Outcome.SENT]
     assert (await client.xpending(stream, group))["pending"] == 0
+    # a batch with nothing to send (a bad entry, a repeat) is acknowledged all the same
+    await client.xadd(stream, {"n": "4"})
+    await client.xadd(stream, {"n": "5"})
+    [(_, read)] = await client.xreadgroup(group, "c1", {stream: ">"})
+    nothing = [Entry(read[0][0], {"kind": "session"}, {}), Entry(read[1][0], entry(2).body, {})]
+    outcomes = await dispatcher(settings, client, Recorder()).handle_batch(nothing, ack=True)
+    assert outcomes == [Outcome.DEAD_LETTERED, Outcome.DUPLICATE]
+    assert (await client.xpending(stream, group))["pending"] == 0

@@ -5,6 +5,7 @@ import json
 import pytest
 
 from services.dispatcher.parsing import InvalidEvent, parse_request
+from shared.envelope import decode_entry
 
 LIMIT = 10_000
 
@@ -57,3 +58,11 @@ def test_validation_errors_name_the_field() -> None:
     with pytest.raises(InvalidEvent) as info:
         parse({"task_id": "t", "kind": "session", "candidate_id": "", "session_id": "s"})
     assert info.value.errors[0]["field"] == "candidate_id"
+
+
+def test_an_entry_that_is_not_utf8_is_invalid_not_an_error() -> None:
+    body, headers = decode_entry({b"task_id": b"t1", b"kind": b"\xffsession"})
+    assert headers == {}
+    assert "\\xffsession" in str(body)  # what an operator reads in the dead letter
+    with pytest.raises(InvalidEvent, match="not a JSON object"):
+        parse(body)
