@@ -59,6 +59,7 @@ from bench.watch import CompletionWatcher, timings
 from services.cli.demo import demo_sessions
 from tests.conftest import cleanup, isolated_env
 from tests.stack import Stack, wait_for
+from tests.transcripts import store_transcript
 
 SCENARIOS = ("anchor", "events", "http", "paced", "reads")
 PIPELINE = ("gateway", "dispatcher", "projector")
@@ -247,22 +248,11 @@ def _request_fields(task_id: str) -> dict[str, str]:
 def store_session(env: dict[str, str]) -> None:
     """Store ``SESSION`` as ``POST /sessions`` does (the same content again is a no-op)."""
     from shared.store import Database
-    from shared.store import repository as repo
 
     db = Database(env["DATABASE_URL"])
     try:
         db.create_schema()
-        with db.session() as session:
-            repo.create_session(
-                session,
-                session_id=SESSION["session_id"],
-                candidate_id=SESSION["candidate_id"],
-                candidate_name=SESSION.get("candidate_name"),
-                mode=SESSION["mode"],
-                title=SESSION.get("title"),
-                occurred_at=None,
-                turns=[(t["role"], t["speaker"], t["text"]) for t in SESSION["turns"]],
-            )
+        store_transcript(db, SESSION)
     finally:
         db.dispose()
 

@@ -7,6 +7,8 @@ from typing import Any
 
 from contracts.types import Mode, Role
 from services.worker.summarizer import SessionSource, Turn
+from shared.store import Database
+from shared.store import repository as repo
 
 TRANSCRIPTS = Path(__file__).parent / "data" / "transcripts"
 
@@ -33,3 +35,19 @@ def to_source(doc: dict[str, Any], mode: Mode | None = None) -> SessionSource:
         ],
         occurred_at=datetime.fromisoformat(occurred) if occurred else None,
     )
+
+
+def store_transcript(db: Database, doc: dict[str, Any]) -> None:
+    """Store a transcript (or a demo session) as a session, as ``POST /sessions`` would
+    (undated; the same content again is a no-op)."""
+    with db.session() as session:
+        repo.create_session(
+            session,
+            session_id=doc["session_id"],
+            candidate_id=doc["candidate_id"],
+            candidate_name=doc.get("candidate_name"),
+            mode=doc["mode"],
+            title=doc.get("title"),
+            occurred_at=None,
+            turns=[(t["role"], t.get("speaker", ""), t["text"]) for t in doc["turns"]],
+        )

@@ -13,8 +13,7 @@ from services.worker.summarizer import SessionSource, SessionWithSummary
 from services.worker.summarizer.extractive import ExtractiveSummarizer
 from shared.errors import CandidateNotFound, InvalidTaskInput, NothingToSummarize, SessionNotFound
 from shared.store import Database
-from shared.store import repository as repo
-from tests.transcripts import load_transcripts
+from tests.transcripts import load_transcripts, store_transcript
 
 
 class Counting:
@@ -44,17 +43,7 @@ def ctx(database_url: str, tmp_path: Path) -> Iterator[WorkerContext]:
 
 
 def store(ctx: WorkerContext, transcript: dict) -> None:  # type: ignore[type-arg]
-    with ctx.db.session() as s:
-        repo.create_session(
-            s,
-            session_id=transcript["session_id"],
-            candidate_id=transcript["candidate_id"],
-            candidate_name=transcript.get("candidate_name"),
-            mode=transcript["mode"],
-            title=transcript.get("title"),
-            occurred_at=None,
-            turns=[(t["role"], t.get("speaker", ""), t["text"]) for t in transcript["turns"]],
-        )
+    store_transcript(ctx.db, transcript)
 
 
 def shared_candidate() -> list[dict]:  # type: ignore[type-arg]
