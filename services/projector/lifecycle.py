@@ -20,6 +20,8 @@ from shared.streams import TRIM_LUA, age_cutoff_id
 log = get_logger(__name__)
 
 NUMERIC = {"timestamp": float, "retries": int}
+BATCH = 200
+"""Entries a read takes at most."""
 
 
 def as_event(fields: dict[str, str]) -> dict[str, Any]:
@@ -63,7 +65,11 @@ class LifecycleConsumer:
                     cutoff = age_cutoff_id(self._s.stream_retention_seconds)
                     self._trim(keys=[self._s.stream_lifecycle], args=[cutoff])
                     last_claim = time.monotonic()
-                self._read()
+                read = self._read()
+                if 0 < read < BATCH and self._s.lifecycle_batch_wait:
+                    # entries keep coming: let a few more gather (one read, one record
+                    # read and one write per batch: at ~1 entry a batch, 3 round trips each)
+                    time.sleep(self._s.lifecycle_batch_wait)
                 delay = 0.1
             except redis.ResponseError as exc:
                 if "NOGROUP" not in str(exc):
@@ -76,8 +82,9 @@ class LifecycleConsumer:
                 time.sleep(delay)
                 delay = min(self._s.reconnect_max_delay, delay * 2)
 
-    def _read(self) -> None:
-        """Acknowledge the last batch and read the next in one round trip, then apply it.
+    def _read(self) -> int:
+        """Acknowledge the last batch and read the next in one round trip, then apply it;
+        how many entries it read.
 
         A batch is acknowledged only once applied; if this replica dies in between, the
         batch stays pending and is applied again (harmlessly) by whoever claims it."""
@@ -88,7 +95,7 @@ class LifecycleConsumer:
             self._s.projector_group,
             self._s.projector_consumer,
             {self._s.stream_lifecycle: ">"},
-            count=200,
+            count=BATCH,
             block=1000,
         )
         response: Any = pipe.execute()[-1]
@@ -96,6 +103,7 @@ class LifecycleConsumer:
         for _, entries in response or []:
             self._apply(entries)
             self._unacked.extend(entry_id for entry_id, _ in entries)
+        return len(self._unacked)
 
     def _claim(self) -> None:
         claimed: Any = self._redis.xautoclaim(

@@ -29,3 +29,9 @@ class ProjectorSettings(CommonSettings):
     lifecycle_claim_idle: float = Field(
         default=30.0, gt=0, description="Seconds before a dead consumer's entries are claimed."
     )
+    lifecycle_batch_wait: float = Field(
+        default=0.002,
+        ge=0,
+        le=1.0,
+        description="Seconds the lifecycle reader waits after a batch, so the next is fuller.",
+    )
