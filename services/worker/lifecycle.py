@@ -17,10 +17,16 @@ again). So a task is acknowledged as done only once its result is on the stream.
 other steps are best effort (``emit``): a failed XADD is logged, not raised; the Celery
 event still goes out, and a failure's meta is in the result backend, where the projector
 and its reconciler read it.
+
+``task-started`` is sent without waiting for Redis' answer (``started``): the answer is
+read before the thread's next append (the task's ``task-succeeded``, usually), so the
+task's body does not wait a round trip for it: 6 % of a pool process's time when tasks
+are short (``bench.pipeline``).
 """
 
 import os
 import socket
+import threading
 import time
 from typing import Any
 
@@ -45,6 +51,15 @@ SOCKET_TIMEOUT = 5.0
 """A reply that takes longer is a timeout (a half-open connection never answers)."""
 
 
+class _Unanswered(threading.local):
+    """This thread's append whose answer is still to be read: its connection (out of the
+    pool until then), its task, and the process that sent it."""
+
+    connection: Any = None
+    task_id = ""
+    pid = 0
+
+
 class LifecycleStream:
     def __init__(self, settings: CommonSettings) -> None:
         self._url = settings.redis_url
@@ -52,6 +67,7 @@ class LifecycleStream:
         self._hostname = f"{socket.gethostname()}:{os.getpid()}"
         self._client: redis.Redis | None = None
         self._pid = 0
+        self._unanswered = _Unanswered()
 
     def _redis(self) -> redis.Redis:
         if self._client is None or self._pid != os.getpid():
@@ -69,8 +85,51 @@ class LifecycleStream:
             **{k: str(v) for k, v in fields.items() if v is not None},
         }
 
+    def started(self, task_id: str, retries: int) -> None:
+        """Append ``task-started``, best effort, without waiting for the answer: it is read
+        by this thread's next append (``settle``)."""
+        self.settle()
+        client = self._redis()
+        entry = self._entry("task-started", task_id, {"retries": retries})
+        args: list[str] = [self._stream, "*"]
+        for field, value in entry.items():
+            args += (field, value)
+        pool = client.connection_pool
+        connection: Any = pool.get_connection()  # (redis-py's Connection is untyped)
+        try:
+            connection.send_command("XADD", *args)
+        except redis.RedisError as exc:
+            log.warning("lifecycle_append_failed", task_id=task_id, error=str(exc))
+            connection.disconnect()
+            pool.release(connection)
+            return
+        unanswered = self._unanswered
+        unanswered.connection, unanswered.task_id, unanswered.pid = (
+            connection,
+            task_id,
+            os.getpid(),
+        )
+
+    def settle(self) -> None:
+        """Read the answer to this thread's unanswered append, if any (an error is logged)."""
+        unanswered = self._unanswered
+        connection, task_id = unanswered.connection, unanswered.task_id
+        if connection is None:
+            return
+        unanswered.connection = None
+        if unanswered.pid != os.getpid():
+            return  # sent by the process this one was forked from: not ours to read
+        try:
+            connection.read_response()
+        except redis.RedisError as exc:
+            log.warning("lifecycle_append_failed", task_id=task_id, error=str(exc))
+            connection.disconnect()
+        finally:
+            self._redis().connection_pool.release(connection)
+
     def emit(self, event_type: str, task_id: str, **fields: Any) -> None:
         """Append one step, best effort: a Redis error is logged, not raised."""
+        self.settle()
         try:
             self._redis().xadd(self._stream, self._entry(event_type, task_id, fields))  # type: ignore[arg-type]
         except redis.RedisError as exc:
@@ -79,6 +138,7 @@ class LifecycleStream:
     def succeeded(self, task_id: str, result: Any) -> None:
         """Append ``task-succeeded`` with the result as JSON (``result_json``: the projector
         needs no result backend), retrying while Redis is away; raises what stopped it."""
+        self.settle()
         result_json = orjson.dumps(result).decode()
         entry = self._entry("task-succeeded", task_id, {"result_json": result_json})
         deadline = time.monotonic() + DURABLE_SECONDS
@@ -109,7 +169,7 @@ def connect_lifecycle(app: Celery, stream: LifecycleStream) -> None:
     @signals.task_prerun.connect(weak=False)
     def started(task_id: str = "", task: Any = None, **_: Any) -> None:
         if task is not None and ours(task.name):
-            stream.emit("task-started", task_id, retries=task.request.retries)
+            stream.started(task_id, task.request.retries)
 
     @signals.task_retry.connect(weak=False)
     def retried(sender: Any = None, request: Any = None, reason: Any = None, **_: Any) -> None:
