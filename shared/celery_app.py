@@ -18,12 +18,16 @@ def make_celery(
     main: str = "summarization",
     results: bool = True,
     sent_events: bool = True,
+    batch_sends: bool = False,
 ) -> Celery:
     """The Celery app. ``results=False`` for a producer that never reads results: Celery's
     Redis backend otherwise SUBSCRIBEs to every sent task's result channel, and keeps
     those subscriptions (and their memory) until someone reads the results.
     ``sent_events=False`` skips the ``task-sent`` event (a PUBLISH per task) when the
-    status record already says PENDING."""
+    status record already says PENDING. ``batch_sends=True`` for a producer that sends
+    through kombu's publish batches (one pipeline for many tasks): kombu allows them only
+    when redis-py will not replay a pipeline on a timeout, so its ``retry_on_timeout`` is
+    off (a failed send is retried by kombu's publish retry instead)."""
     app = Celery(
         main,
         broker=settings.celery_broker_url,
@@ -39,7 +43,7 @@ def make_celery(
         "unacked_restore_throttle": 1,
         "health_check_interval": 25,
         "socket_keepalive": True,
-        "retry_on_timeout": True,
+        "retry_on_timeout": not batch_sends,
     }
     backend: dict[str, Any] = {}
     if settings.celery_key_prefix:

@@ -73,7 +73,10 @@ class DispatcherService:
         self.dispatcher = Dispatcher(
             settings,
             self.redis,
-            CelerySender(make_celery(settings, results=False, sent_events=False), settings.queues),
+            CelerySender(
+                make_celery(settings, results=False, sent_events=False, batch_sends=True),
+                settings.queues,
+            ),
             PendingRecords(self.redis, settings.key_prefix, settings.status_ttl_seconds),
         )
         self.groups_recreated = 0

@@ -2,10 +2,14 @@
 
 import base64
 import json
+from typing import Any
 
 import pytest
 import redis
+from kombu.exceptions import BatchPublishError  # type: ignore[attr-defined]
+from kombu.transport.redis import PublishBatch
 from opentelemetry.context import Context
+from structlog.testing import capture_logs
 
 from contracts.events import SummarizationRequested
 from services.dispatcher.sender import CelerySender
@@ -20,8 +24,7 @@ async def test_a_task_carries_the_transcript_but_shows_only_ids(
 ) -> None:
     for key, value in stack_env.items():
         monkeypatch.setenv(key, value)
-    settings = DispatcherSettings()
-    sender = CelerySender(make_celery(settings, results=False, sent_events=False), settings.queues)
+    settings, sender = _sender()
     event = SummarizationRequested(
         task_id="t-1",
         kind="session",
@@ -32,9 +35,7 @@ async def test_a_task_carries_the_transcript_but_shows_only_ids(
 
     await sender.send_many([(event, Context())])
 
-    client = redis.Redis.from_url(settings.celery_broker_url)
-    [raw] = client.lrange(f"{settings.celery_key_prefix}{settings.queue_session}", 0, -1)
-    message = json.loads(raw)
+    [message] = _queued(settings)
     headers = message["headers"]
     assert headers["id"] == "t-1"
     assert headers["task"] == "summarization.summarize_session"
@@ -44,3 +45,64 @@ async def test_a_task_carries_the_transcript_but_shows_only_ids(
     assert SECRET not in json.dumps(headers)  # not in Celery's logs, not in Flower
     _, kwargs, _ = json.loads(base64.b64decode(message["body"]))
     assert kwargs["transcript"][0]["text"] == SECRET  # the task itself gets it all
+
+
+def _sender() -> tuple[DispatcherSettings, CelerySender]:
+    settings = DispatcherSettings()
+    app = make_celery(settings, results=False, sent_events=False, batch_sends=True)
+    return settings, CelerySender(app, settings.queues)
+
+
+def _queued(settings: DispatcherSettings) -> list[dict[str, Any]]:
+    """The session queue's messages, in the order a worker takes them (BRPOP)."""
+    client = redis.Redis.from_url(settings.celery_broker_url)
+    raw = client.lrange(f"{settings.celery_key_prefix}{settings.queue_session}", 0, -1)
+    return [json.loads(message) for message in reversed(raw)]  # type: ignore[arg-type]
+
+
+def _events(n: int) -> list[tuple[SummarizationRequested, Context]]:
+    return [
+        (
+            SummarizationRequested(
+                task_id=f"t-{i}", kind="session", candidate_id="c-1", session_id=f"s-{i}"
+            ),
+            Context(),
+        )
+        for i in range(n)
+    ]
+
+
+async def test_a_batch_is_queued_whole_and_in_order(
+    stack_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for key, value in stack_env.items():
+        monkeypatch.setenv(key, value)
+    settings, sender = _sender()
+    await sender.send_many(_events(25))
+    assert [m["headers"]["id"] for m in _queued(settings)] == [f"t-{i}" for i in range(25)]
+
+
+async def test_a_batch_whose_pipeline_fails_is_sent_again_one_by_one(
+    stack_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Which tasks of a failed pipeline reached the queue is unknown: all are sent again
+    (a task sent twice runs once), none is lost."""
+    for key, value in stack_env.items():
+        monkeypatch.setenv(key, value)
+    settings, sender = _sender()
+    flush = PublishBatch.flush
+    failures = []
+
+    def fail_first(self: PublishBatch) -> None:
+        if not failures:
+            failures.append(1)
+            self.discard()
+            raise BatchPublishError("Redis publish batch failed; delivery is uncertain")
+        flush(self)
+
+    monkeypatch.setattr(PublishBatch, "flush", fail_first)
+    with capture_logs() as logs:
+        await sender.send_many(_events(3))
+    assert failures == [1]
+    assert [m["headers"]["id"] for m in _queued(settings)] == ["t-0", "t-1", "t-2"]
+    assert [e["tasks"] for e in logs if e["event"] == "batch_send_failed"] == [3]
