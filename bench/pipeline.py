@@ -103,6 +103,12 @@ def command_calls(r: redis.Redis) -> dict[str, int]:
     return {k.removeprefix("cmdstat_"): int(v["calls"]) for k, v in stats.items()}
 
 
+def socket_reads(r: redis.Redis) -> int:
+    """Reads Redis made from client sockets so far (``total_reads_processed``): about one
+    per round trip (a pipeline's commands arrive in one read, unless it is large)."""
+    return int(r.info("stats")["total_reads_processed"])
+
+
 def commands(r: redis.Redis) -> int:
     return sum(command_calls(r).values())
 
@@ -210,19 +216,28 @@ class Bench:
         now = time.time()
         return dict.fromkeys(task_ids, now)
 
-    def start(self) -> tuple[dict[str, int], int, float, dict[str, float]]:
-        """What a scenario's figures are measured from: commands, watcher reads, time, CPU."""
-        return command_calls(self.r), self.watcher.reads, time.time(), self.cpu()
+    def start(self) -> tuple[dict[str, int], int, float, dict[str, float], int]:
+        """What a scenario's figures are measured from: commands, watcher reads, time, CPU,
+        Redis' socket reads."""
+        return (
+            command_calls(self.r),
+            self.watcher.reads,
+            time.time(),
+            self.cpu(),
+            socket_reads(self.r),
+        )
 
-    def result(self, name: str, start: tuple[dict[str, int], int, float, dict[str, float]],
+    def result(self, name: str, start: tuple[dict[str, int], int, float, dict[str, float], int],
                t_sent: float, accepted: dict[str, float]) -> dict[str, Any]:  # fmt: skip
         """Figures of a scenario whose tasks are all done (the commands counted first)."""
-        c0, reads_before, t0, cpu0 = start
+        c0, reads_before, t0, cpu0, socket0 = start
         cpu = cpu_ms_per_task(cpu0, self.cpu(), len(accepted))
         own = self.watcher.reads - reads_before
+        # less the watcher's XREADs and this INFO call
+        trips = (socket_reads(self.r) - socket0 - own - 1) / len(accepted)
         calls = command_calls(self.r)
         calls["xread"] = calls.get("xread", 0) - own  # less the watcher's reads
-        calls["info"] -= 1  # and the INFO call itself
+        calls["info"] -= 3  # and the INFO calls since the first one
         by_command = per_task(c0, calls, len(accepted))
         seen = timings(self.r, self.env["KEY_PREFIX"], list(accepted))
         self.finished.extend(seen)
@@ -236,6 +251,7 @@ class Bench:
             "latency_ms": stats([(v[1] - accepted[t]) * 1000 for t, v in seen.items()]),
             "lag_ms": stats([(v[1] - v[0]) * 1000 for v in seen.values()]),
             "commands_per_task": sum(by_command.values()),
+            "round_trips_per_task": trips,
             "commands_by_name": by_command,
             "cpu_ms_per_task": cpu,
         }
@@ -294,7 +310,7 @@ def run_anchor(b: Bench, n: int, suffix: str = "") -> dict[str, Any]:
     task = celery_task(b)
     app = task.app
     cpu0 = b.cpu()
-    c0, t0 = command_calls(b.r), time.time()
+    c0, socket0, t0 = command_calls(b.r), socket_reads(b.r), time.time()
     results, accepted = [], {}
     for _ in range(n):
         res = task.apply_async(
@@ -312,8 +328,9 @@ def run_anchor(b: Bench, n: int, suffix: str = "") -> dict[str, Any]:
             raise AssertionError(
                 f"anchor: not every result within {b.args.timeout:g}s (task {res.id})"
             ) from None
+    trips = (socket_reads(b.r) - socket0 - 1) / n  # less this INFO call
     calls = command_calls(b.r)
-    calls["info"] -= 1  # less the INFO call itself
+    calls["info"] -= 3  # less the INFO calls since the first one
     by_command = per_task(c0, calls, n)
     cpu = cpu_ms_per_task(cpu0, b.cpu(), n)
     done = []
@@ -330,6 +347,7 @@ def run_anchor(b: Bench, n: int, suffix: str = "") -> dict[str, Any]:
         "latency_ms": stats([(t - accepted[i]) * 1000 for i, t in done]),
         "lag_ms": {},
         "commands_per_task": sum(by_command.values()),
+        "round_trips_per_task": trips,
         "commands_by_name": by_command,
         "cpu_ms_per_task": cpu,
     }
@@ -761,7 +779,7 @@ def report(args: argparse.Namespace, bench: Bench, results: list[dict[str, Any]]
     def vs_anchor(r: dict[str, Any]) -> float:
         return float(r["completed_per_s"] / anchors[r["round"]]) if anchors else NAN
 
-    latency = ["p50 ms", "p95 ms", "p99 ms", "max ms", "lag p50", "lag p99", "cmd/task"]
+    latency = ["p50 ms", "p95 ms", "p99 ms", "max ms", "lag p50", "lag p99", "cmd/task", "rt/task"]
 
     def figures(r: dict[str, Any]) -> list[Any]:
         lat, lag = r["latency_ms"], r["lag_ms"]
@@ -773,6 +791,7 @@ def report(args: argparse.Namespace, bench: Bench, results: list[dict[str, Any]]
             lag.get("p50", NAN),
             lag.get("p99", NAN),
             r["commands_per_task"],
+            r["round_trips_per_task"],
         ]
 
     if bursts:
