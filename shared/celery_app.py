@@ -12,6 +12,10 @@ from celery import Celery
 from contracts.streams import TaskNames
 from shared.settings import CommonSettings
 
+BROKER_SOCKET_TIMEOUT = 10.0
+"""Seconds a producer with ``batch_sends`` waits for Redis (a half-open connection never
+answers)."""
+
 
 def make_celery(
     settings: CommonSettings,
@@ -26,8 +30,10 @@ def make_celery(
     ``sent_events=False`` skips the ``task-sent`` event (a PUBLISH per task) when the
     status record already says PENDING. ``batch_sends=True`` for a producer that sends
     through kombu's publish batches (one pipeline for many tasks): kombu allows them only
-    when redis-py will not replay a pipeline on a timeout, so its ``retry_on_timeout`` is
-    off (a failed send is retried by kombu's publish retry instead)."""
+    when redis-py will not replay a pipeline by itself, so ``retry_on_timeout`` is off
+    (the dispatcher's sender sends a failed batch again, one task at a time, through
+    kombu's publish retries), and a reply Redis does not send within
+    ``BROKER_SOCKET_TIMEOUT`` seconds fails the send instead of blocking it."""
     app = Celery(
         main,
         broker=settings.celery_broker_url,
@@ -45,6 +51,9 @@ def make_celery(
         "socket_keepalive": True,
         "retry_on_timeout": not batch_sends,
     }
+    if batch_sends:
+        transport["socket_timeout"] = BROKER_SOCKET_TIMEOUT
+        transport["socket_connect_timeout"] = BROKER_SOCKET_TIMEOUT
     backend: dict[str, Any] = {}
     if settings.celery_key_prefix:
         transport["global_keyprefix"] = settings.celery_key_prefix

@@ -60,20 +60,25 @@ class CelerySender:
         self, batch: Sequence[tuple[SummarizationRequested, otel_context.Context]]
     ) -> None:
         with self._app.producer_or_acquire() as producer:
-            try:
-                # kombu's publish batch: the batch's LPUSHes go in one pipeline, one round
-                # trip instead of one per task (sized so that it runs once, at the end)
-                with producer.batch(max_size=max(1, len(batch))):
-                    for event, trace_context in batch:
-                        self._send(producer, event, trace_context)
-                return
-            except BatchPublishError as exc:
-                # the pipeline failed (Redis went away): which tasks reached the queue
-                # is unknown; send each again, with kombu's publish retries (a task sent
-                # twice runs once: the worker finds its stored summary)
-                log.warning("batch_send_failed", tasks=len(batch), error=repr(exc.__cause__))
-            except Exception as exc:  # before the pipeline ran: the batch was discarded
-                raise SendFailed(0, exc) from exc
+            if len(batch) > 1 and producer.supports_batch_publish:
+                try:
+                    # kombu's publish batch: the LPUSHes buffered, then sent in one pipeline
+                    # (one round trip, not one per task) as the block exits
+                    with producer.batch(max_size=len(batch) + 1):
+                        for event, trace_context in batch:
+                            self._send(producer, event, trace_context)
+                    return
+                except Exception as exc:
+                    # failed before the pipeline ran: nothing went out; the pipeline failed
+                    # (BatchPublishError): which tasks reached the queue is unknown. Each
+                    # is sent again, with kombu's publish retries: some may be queued
+                    # twice (the worker runs the same task id to the same stored summary)
+                    log.warning(
+                        "batch_send_failed",
+                        tasks=len(batch),
+                        maybe_queued=isinstance(exc, BatchPublishError),
+                        error=repr(exc.__cause__ or exc),
+                    )
             sent = 0
             try:
                 for event, trace_context in batch:

@@ -18,15 +18,15 @@ other steps are best effort (``emit``): a failed XADD is logged, not raised; the
 event still goes out, and a failure's meta is in the result backend, where the projector
 and its reconciler read it.
 
-``task-started`` is sent without waiting for Redis' answer (``started``): the answer is
-read before the thread's next append (the task's ``task-succeeded``, usually), so the
-task's body does not wait a round trip for it: 6 % of a pool process's time when tasks
-are short (``bench.pipeline``).
+``task-started`` is sent without an answer (``started``): ``CLIENT REPLY SKIP`` and the
+XADD go out in one write, Redis answers neither, and the task's body does not wait a
+round trip for it (6 % of a pool process's time when tasks are short, in
+``bench.pipeline``). A connection error is logged; a refusal by Redis goes unseen, as
+it is only a best-effort step (the task's ``task-succeeded`` append would meet it).
 """
 
 import os
 import socket
-import threading
 import time
 from typing import Any
 
@@ -51,15 +51,6 @@ SOCKET_TIMEOUT = 5.0
 """A reply that takes longer is a timeout (a half-open connection never answers)."""
 
 
-class _Unanswered(threading.local):
-    """This thread's append whose answer is still to be read: its connection (out of the
-    pool until then), its task, and the process that sent it."""
-
-    connection: Any = None
-    task_id = ""
-    pid = 0
-
-
 class LifecycleStream:
     def __init__(self, settings: CommonSettings) -> None:
         self._url = settings.redis_url
@@ -67,7 +58,6 @@ class LifecycleStream:
         self._hostname = f"{socket.gethostname()}:{os.getpid()}"
         self._client: redis.Redis | None = None
         self._pid = 0
-        self._unanswered = _Unanswered()
 
     def _redis(self) -> redis.Redis:
         if self._client is None or self._pid != os.getpid():
@@ -86,50 +76,28 @@ class LifecycleStream:
         }
 
     def started(self, task_id: str, retries: int) -> None:
-        """Append ``task-started``, best effort, without waiting for the answer: it is read
-        by this thread's next append (``settle``)."""
-        self.settle()
-        client = self._redis()
+        """Append ``task-started``, best effort, without waiting for an answer: Redis is
+        told to send none (``CLIENT REPLY SKIP``), so the connection goes straight back to
+        the pool. A connection error is logged, not raised."""
         entry = self._entry("task-started", task_id, {"retries": retries})
-        args: list[str] = [self._stream, "*"]
+        xadd: list[str] = ["XADD", self._stream, "*"]
         for field, value in entry.items():
-            args += (field, value)
-        pool = client.connection_pool
-        connection: Any = pool.get_connection()  # (redis-py's Connection is untyped)
+            xadd += (field, value)
+        pool = self._redis().connection_pool
+        connection: Any = None  # (redis-py's Connection is untyped)
         try:
-            connection.send_command("XADD", *args)
+            connection = pool.get_connection()
+            connection.send_packed_command(
+                connection.pack_commands([("CLIENT", "REPLY", "SKIP"), xadd])
+            )
         except redis.RedisError as exc:
             log.warning("lifecycle_append_failed", task_id=task_id, error=str(exc))
-            connection.disconnect()
-            pool.release(connection)
-            return
-        unanswered = self._unanswered
-        unanswered.connection, unanswered.task_id, unanswered.pid = (
-            connection,
-            task_id,
-            os.getpid(),
-        )
-
-    def settle(self) -> None:
-        """Read the answer to this thread's unanswered append, if any (an error is logged)."""
-        unanswered = self._unanswered
-        connection, task_id = unanswered.connection, unanswered.task_id
-        if connection is None:
-            return
-        unanswered.connection = None
-        if unanswered.pid != os.getpid():
-            return  # sent by the process this one was forked from: not ours to read
-        try:
-            connection.read_response()
-        except redis.RedisError as exc:
-            log.warning("lifecycle_append_failed", task_id=task_id, error=str(exc))
-            connection.disconnect()
         finally:
-            self._redis().connection_pool.release(connection)
+            if connection is not None:
+                pool.release(connection)
 
     def emit(self, event_type: str, task_id: str, **fields: Any) -> None:
         """Append one step, best effort: a Redis error is logged, not raised."""
-        self.settle()
         try:
             self._redis().xadd(self._stream, self._entry(event_type, task_id, fields))  # type: ignore[arg-type]
         except redis.RedisError as exc:
@@ -138,7 +106,6 @@ class LifecycleStream:
     def succeeded(self, task_id: str, result: Any) -> None:
         """Append ``task-succeeded`` with the result as JSON (``result_json``: the projector
         needs no result backend), retrying while Redis is away; raises what stopped it."""
-        self.settle()
         result_json = orjson.dumps(result).decode()
         entry = self._entry("task-succeeded", task_id, {"result_json": result_json})
         deadline = time.monotonic() + DURABLE_SECONDS

@@ -78,8 +78,17 @@ async def test_a_batch_is_queued_whole_and_in_order(
     for key, value in stack_env.items():
         monkeypatch.setenv(key, value)
     settings, sender = _sender()
+    flush = PublishBatch.flush
+    flushed: list[int] = []
+
+    def counted(self: PublishBatch) -> None:
+        flushed.append(self._buffered)
+        flush(self)
+
+    monkeypatch.setattr(PublishBatch, "flush", counted)
     await sender.send_many(_events(25))
     assert [m["headers"]["id"] for m in _queued(settings)] == [f"t-{i}" for i in range(25)]
+    assert flushed == [25], "one pipeline for the batch"
 
 
 async def test_a_batch_whose_pipeline_fails_is_sent_again_one_by_one(
@@ -105,4 +114,5 @@ async def test_a_batch_whose_pipeline_fails_is_sent_again_one_by_one(
         await sender.send_many(_events(3))
     assert failures == [1]
     assert [m["headers"]["id"] for m in _queued(settings)] == ["t-0", "t-1", "t-2"]
-    assert [e["tasks"] for e in logs if e["event"] == "batch_send_failed"] == [3]
+    [warning] = [e for e in logs if e["event"] == "batch_send_failed"]
+    assert (warning["tasks"], warning["maybe_queued"]) == (3, True)

@@ -64,6 +64,6 @@ def test_a_best_effort_step_is_tried_once_and_never_raises(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     client = FlakyRedis(failures=1)
-    _stream(client, monkeypatch).emit("task-started", "t-1", retries=0)
+    _stream(client, monkeypatch).emit("task-retried", "t-1", retries=0)
     assert client.calls == 1
     assert client.entries == []
