@@ -18,13 +18,21 @@ from shared.celery_app import make_celery
 
 SECRET = "my salary at Initech was 91,000"
 
+Sender = tuple[DispatcherSettings, CelerySender]
 
-async def test_a_task_carries_the_transcript_but_shows_only_ids(
-    stack_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
-) -> None:
+
+@pytest.fixture
+def sender(stack_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Sender:
+    """The dispatcher's sender as it is made in production, under the test's names."""
     for key, value in stack_env.items():
         monkeypatch.setenv(key, value)
-    settings, sender = _sender()
+    settings = DispatcherSettings()
+    app = make_celery(settings, results=False, sent_events=False, batch_sends=True)
+    return settings, CelerySender(app, settings.queues)
+
+
+async def test_a_task_carries_the_transcript_but_shows_only_ids(sender: Sender) -> None:
+    settings, celery_sender = sender
     event = SummarizationRequested(
         task_id="t-1",
         kind="session",
@@ -33,7 +41,7 @@ async def test_a_task_carries_the_transcript_but_shows_only_ids(
         transcript=[{"role": "candidate", "speaker": "Ada", "text": SECRET}],
     )
 
-    await sender.send_many([(event, Context())])
+    await celery_sender.send_many([(event, Context())])
 
     [message] = _queued(settings)
     headers = message["headers"]
@@ -45,12 +53,6 @@ async def test_a_task_carries_the_transcript_but_shows_only_ids(
     assert SECRET not in json.dumps(headers)  # not in Celery's logs, not in Flower
     _, kwargs, _ = json.loads(base64.b64decode(message["body"]))
     assert kwargs["transcript"][0]["text"] == SECRET  # the task itself gets it all
-
-
-def _sender() -> tuple[DispatcherSettings, CelerySender]:
-    settings = DispatcherSettings()
-    app = make_celery(settings, results=False, sent_events=False, batch_sends=True)
-    return settings, CelerySender(app, settings.queues)
 
 
 def _queued(settings: DispatcherSettings) -> list[dict[str, Any]]:
@@ -73,11 +75,9 @@ def _events(n: int) -> list[tuple[SummarizationRequested, Context]]:
 
 
 async def test_a_batch_is_queued_whole_and_in_order(
-    stack_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+    sender: Sender, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for key, value in stack_env.items():
-        monkeypatch.setenv(key, value)
-    settings, sender = _sender()
+    settings, celery_sender = sender
     flush = PublishBatch.flush
     flushed: list[int] = []
 
@@ -86,19 +86,17 @@ async def test_a_batch_is_queued_whole_and_in_order(
         flush(self)
 
     monkeypatch.setattr(PublishBatch, "flush", counted)
-    await sender.send_many(_events(25))
+    await celery_sender.send_many(_events(25))
     assert [m["headers"]["id"] for m in _queued(settings)] == [f"t-{i}" for i in range(25)]
     assert flushed == [25], "one pipeline for the batch"
 
 
 async def test_a_batch_whose_pipeline_fails_is_sent_again_one_by_one(
-    stack_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+    sender: Sender, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Which tasks of a failed pipeline reached the queue is unknown: all are sent again
     (a task sent twice runs once), none is lost."""
-    for key, value in stack_env.items():
-        monkeypatch.setenv(key, value)
-    settings, sender = _sender()
+    settings, celery_sender = sender
     flush = PublishBatch.flush
     failures = []
 
@@ -111,7 +109,7 @@ async def test_a_batch_whose_pipeline_fails_is_sent_again_one_by_one(
 
     monkeypatch.setattr(PublishBatch, "flush", fail_first)
     with capture_logs() as logs:
-        await sender.send_many(_events(3))
+        await celery_sender.send_many(_events(3))
     assert failures == [1]
     assert [m["headers"]["id"] for m in _queued(settings)] == ["t-0", "t-1", "t-2"]
     [warning] = [e for e in logs if e["event"] == "batch_send_failed"]
