@@ -58,12 +58,26 @@ class LifecycleStream:
         self._hostname = f"{socket.gethostname()}:{os.getpid()}"
         self._client: redis.Redis | None = None
         self._pid = 0
+        self._skips_replies: bool | None = None
+        """Whether the server honours ``CLIENT REPLY SKIP`` (asked once per process)."""
 
     def _redis(self) -> redis.Redis:
         if self._client is None or self._pid != os.getpid():
             self._client = sync_redis(self._url, socket_timeout=SOCKET_TIMEOUT)
             self._pid = os.getpid()
+            self._skips_replies = None
         return self._client
+
+    def _can_skip_replies(self) -> bool:
+        """Asked once: a server (or proxy) without ``CLIENT REPLY`` would answer the skipped
+        commands after all, and those answers would reach the connection's next user."""
+        if self._skips_replies is None:
+            try:
+                self._redis().client_reply("ON")
+                self._skips_replies = True
+            except redis.ResponseError:
+                self._skips_replies = False
+        return self._skips_replies
 
     def _entry(self, event_type: str, task_id: str, fields: dict[str, Any]) -> dict[str, str]:
         return {
@@ -78,7 +92,15 @@ class LifecycleStream:
     def started(self, task_id: str, retries: int) -> None:
         """Append ``task-started``, best effort, without waiting for an answer: Redis is
         told to send none (``CLIENT REPLY SKIP``), so the connection goes straight back to
-        the pool. A connection error is logged, not raised."""
+        the pool. A connection error is logged, not raised. (Where the server does not
+        know ``CLIENT REPLY``, the append waits for its answer.)"""
+        try:
+            if not self._can_skip_replies():
+                self.emit("task-started", task_id, retries=retries)
+                return
+        except redis.RedisError as exc:
+            log.warning("lifecycle_append_failed", task_id=task_id, error=str(exc))
+            return
         entry = self._entry("task-started", task_id, {"retries": retries})
         xadd: list[str] = ["XADD", self._stream, "*"]
         for field, value in entry.items():

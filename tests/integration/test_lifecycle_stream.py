@@ -2,6 +2,7 @@
 task waiting for an answer, and leaves none behind for the connection's next user."""
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import redis
@@ -68,3 +69,37 @@ def test_started_while_redis_is_away_is_logged_not_raised(monkeypatch: pytest.Mo
     [warning] = [e for e in logs if e["event"] == "lifecycle_append_failed"]
     assert warning["task_id"] == "t-1"
     assert _pool(stream)[1] == 0
+
+
+def test_without_client_reply_started_waits_for_its_answer(
+    lifecycle: tuple[LifecycleStream, redis.Redis, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server or proxy that does not know CLIENT REPLY would answer the "skipped"
+    commands after all, into the connection's next user: such a server is asked once, and
+    the append then waits for its answer like any other."""
+    stream, client, name = lifecycle
+    probes = []
+
+    def unknown(self: redis.Redis, reply: str) -> None:
+        probes.append(reply)
+        raise redis.ResponseError("unknown subcommand 'REPLY'")
+
+    monkeypatch.setattr(redis.Redis, "client_reply", unknown)
+    sent: list[Any] = []
+    monkeypatch.setattr(redis.Connection, "send_packed_command", _recording(sent))
+    stream.started("t-1", retries=0)
+    stream.started("t-2", retries=0)
+    assert probes == ["ON"], "asked once"
+    assert not any(b"SKIP" in bytes(part) for command in sent for part in command)
+    assert _steps(client, name) == [("task-started", "t-1"), ("task-started", "t-2")]
+    assert stream._redis().echo("next") == "next"
+
+
+def _recording(sent: list[Any]) -> Any:
+    original = redis.Connection.send_packed_command
+
+    def send(self: redis.Connection, command: Any, check_health: bool = True) -> None:
+        sent.append(command if isinstance(command, list) else [command])
+        original(self, command, check_health)
+
+    return send
