@@ -39,6 +39,33 @@ IMPLIED = {"task-started": ("task-received",)}
 """A lifecycle step that makes a Celery event redundant too (started carries attempts)."""
 
 
+def as_applied(record: dict[str, str], transitions: Sequence[Transition]) -> dict[str, str]:
+    """The record as the transition script (``shared/lua/transition.lua``) leaves it
+    after ``transitions``, by the script's rules: a terminal record is final, a record
+    without ``ts`` is made only by a transition that may create it, and a non-terminal
+    transition older than the record is ignored.
+
+    A batch reads its terminal steps' records before any of its transitions is applied:
+    a task started and finished in one batch would otherwise have its outcome (attempts,
+    ``started_at``, the dead letter's attempt) built from the record before it started."""
+    for transition in transitions:
+        if record.get("terminal") == "1":
+            break
+        ts = record.get("ts")
+        if ts is None and not transition.may_create:
+            continue
+        if not transition.terminal and ts is not None and transition.timestamp < float(ts):
+            continue
+        record = {
+            **record,
+            "status": transition.status.value,
+            "ts": repr(transition.timestamp),
+            "terminal": "1" if transition.terminal else "0",
+            **transition.fields,
+        }
+    return record
+
+
 class Projector:
     def __init__(
         self, settings: ProjectorSettings, writer: TransitionWriter, results: ResultReader
@@ -98,10 +125,11 @@ class Projector:
             if step is None:
                 continue
             try:
-                planned.extend(
-                    (index, transition, finishing)
-                    for transition, finishing in self._plan(event, step, records)
-                )
+                plans = self._plan(event, step, records)
+                planned.extend((index, transition, finishing) for transition, finishing in plans)
+                task_id = str(event["uuid"])
+                if task_id in records:  # as a later terminal step of the batch must see it
+                    records[task_id] = as_applied(records[task_id], [t for t, _ in plans])
             except redis.RedisError:
                 raise
             except Exception:

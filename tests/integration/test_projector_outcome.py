@@ -3,6 +3,7 @@ backend replaced by a stub that returns a chosen meta)."""
 
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -98,3 +99,69 @@ def test_a_success_stored_in_the_backend_is_repaired_from_it(
     task_id = started_task(writer)
     assert projector.on_event(succeeded(task_id)) == 2
     assert orjson.loads(writer.read(task_id)["summary"]) == summary()
+
+
+def _outcome(client: redis.Redis, stream: str) -> dict[str, Any]:
+    [(_, fields)] = client.xrange(stream)  # type: ignore[misc]
+    event: dict[str, Any] = orjson.loads(orjson.loads(fields[b"__data__"])["data"])
+    return event
+
+
+def test_a_task_started_and_finished_in_one_batch_has_its_outcome_from_after_its_start(
+    settings: ProjectorSettings, client: redis.Redis
+) -> None:
+    """Under load a lifecycle batch holds a task's start and its end: the outcome event
+    carries that attempt and that start, not the record as it was before the batch."""
+    writer = TransitionWriter(client, settings.key_prefix, 3600, 1000, settings.stream_tasks_dlq)
+    projector = Projector(settings, writer, StubResults(None))  # type: ignore[arg-type]
+    task_id = started_task(writer)  # attempt 1 started
+    now = time.time()
+    batch = [
+        {"type": "task-retried", "uuid": task_id, "timestamp": now, "retries": 0},
+        {"type": "task-started", "uuid": task_id, "timestamp": now + 0.01, "retries": 1},
+        succeeded(task_id, timestamp=now + 0.02, result_json=orjson.dumps(summary()).decode()),
+    ]
+    assert projector.apply_batch(batch) == [1, 1, 2]
+    event = _outcome(client, settings.stream_completed)
+    assert event["attempts"] == 2
+    started_at = datetime.fromisoformat(event["started_at"])
+    assert started_at == datetime.fromisoformat(writer.read(task_id)["started_at"])
+    assert started_at.timestamp() == pytest.approx(now + 0.01, abs=0.001)  # not attempt 1's
+
+
+def test_a_failure_in_the_batch_of_its_last_start_dead_letters_that_attempt(
+    settings: ProjectorSettings, client: redis.Redis
+) -> None:
+    meta = {"status": "FAILURE", "result": {"exc_type": "OSError", "exc_message": "disk"}}
+    writer = TransitionWriter(client, settings.key_prefix, 3600, 1000, settings.stream_tasks_dlq)
+    projector = Projector(settings, writer, StubResults(meta))  # type: ignore[arg-type]
+    task_id = started_task(writer)
+    now = time.time()
+    batch = [
+        {"type": "task-started", "uuid": task_id, "timestamp": now, "retries": 3},
+        {"type": "task-failed", "uuid": task_id, "timestamp": now + 0.01, "exception": "OSError"},
+    ]
+    assert projector.apply_batch(batch) == [1, 2]
+    assert _outcome(client, settings.stream_failed)["attempts"] == 4
+    [(_, letter)] = client.xrange(settings.stream_tasks_dlq)  # type: ignore[misc]
+    assert letter[b"attempts"] == b"4"
+
+
+def test_a_stale_start_in_the_batch_changes_nothing(
+    settings: ProjectorSettings, client: redis.Redis
+) -> None:
+    """The script ignores a non-terminal step older than the record: so does the batch."""
+    writer = TransitionWriter(client, settings.key_prefix, 3600, 1000, settings.stream_tasks_dlq)
+    projector = Projector(settings, writer, StubResults(None))  # type: ignore[arg-type]
+    task_id = started_task(writer)
+    before = writer.read(task_id)
+    batch = [
+        {"type": "task-started", "uuid": task_id, "timestamp": 1.0, "retries": 5},  # 1970
+        succeeded(task_id, result_json=orjson.dumps(summary()).decode()),
+    ]
+    assert projector.apply_batch(batch) == [0, 2]
+    event = _outcome(client, settings.stream_completed)
+    assert event["attempts"] == 1
+    assert datetime.fromisoformat(event["started_at"]) == datetime.fromisoformat(
+        before["started_at"]
+    )
