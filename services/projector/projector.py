@@ -126,10 +126,10 @@ class Projector:
                 continue
             try:
                 plans = self._plan(event, step, records)
-                planned.extend((index, transition, finishing) for transition, finishing in plans)
                 task_id = str(event["uuid"])
                 if task_id in records:  # as a later terminal step of the batch must see it
                     records[task_id] = as_applied(records[task_id], [t for t, _ in plans])
+                planned.extend((index, transition, finishing) for transition, finishing in plans)
             except redis.RedisError:
                 raise
             except Exception:

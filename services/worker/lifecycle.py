@@ -18,15 +18,17 @@ other steps are best effort (``emit``): a failed XADD is logged, not raised; the
 event still goes out, and a failure's meta is in the result backend, where the projector
 and its reconciler read it.
 
-``task-started`` is sent without an answer (``started``): ``CLIENT REPLY SKIP`` and the
-XADD go out in one write, Redis answers neither, and the task's body does not wait a
-round trip for it (6 % of a pool process's time when tasks are short, in
-``bench.pipeline``). A connection error is logged; a refusal by Redis goes unseen, as
-it is only a best-effort step (the task's ``task-succeeded`` append would meet it).
+``task-started`` is sent without waiting for its answer (``started``), so the task's body
+does not wait a round trip for it (6 % of a pool process's time when tasks are short, in
+``bench.pipeline``). It goes out on a connection of the thread's own, outside the pool,
+and the answer is read (``settle``) before the thread's next append: every command
+there is answered and every answer read in order, so none can reach another command,
+and the started entry is on the stream before the task's next step is appended.
 """
 
 import os
 import socket
+import threading
 import time
 from typing import Any
 
@@ -51,6 +53,16 @@ SOCKET_TIMEOUT = 5.0
 """A reply that takes longer is a timeout (a half-open connection never answers)."""
 
 
+class _OwnConnection(threading.local):
+    """A thread's connection for appends whose answers are read later (``unread``: their
+    task ids, oldest first), and the process that made it."""
+
+    def __init__(self) -> None:
+        self.connection: Any = None  # (redis-py's Connection is untyped)
+        self.pid = 0
+        self.unread: list[str] = []
+
+
 class LifecycleStream:
     def __init__(self, settings: CommonSettings) -> None:
         self._url = settings.redis_url
@@ -58,26 +70,13 @@ class LifecycleStream:
         self._hostname = f"{socket.gethostname()}:{os.getpid()}"
         self._client: redis.Redis | None = None
         self._pid = 0
-        self._skips_replies: bool | None = None
-        """Whether the server honours ``CLIENT REPLY SKIP`` (asked once per process)."""
+        self._own = _OwnConnection()
 
     def _redis(self) -> redis.Redis:
         if self._client is None or self._pid != os.getpid():
             self._client = sync_redis(self._url, socket_timeout=SOCKET_TIMEOUT)
             self._pid = os.getpid()
-            self._skips_replies = None
         return self._client
-
-    def _can_skip_replies(self) -> bool:
-        """Asked once: a server (or proxy) without ``CLIENT REPLY`` would answer the skipped
-        commands after all, and those answers would reach the connection's next user."""
-        if self._skips_replies is None:
-            try:
-                self._redis().client_reply("ON")
-                self._skips_replies = True
-            except redis.ResponseError:
-                self._skips_replies = False
-        return self._skips_replies
 
     def _entry(self, event_type: str, task_id: str, fields: dict[str, Any]) -> dict[str, str]:
         return {
@@ -90,36 +89,58 @@ class LifecycleStream:
         }
 
     def started(self, task_id: str, retries: int) -> None:
-        """Append ``task-started``, best effort, without waiting for an answer: Redis is
-        told to send none (``CLIENT REPLY SKIP``), so the connection goes straight back to
-        the pool. A connection error is logged, not raised. (Where the server does not
-        know ``CLIENT REPLY``, the append waits for its answer.)"""
+        """Append ``task-started``, best effort, without waiting for the answer: it is read
+        by the thread's next append. Nothing is raised; a failure is logged."""
         try:
-            if not self._can_skip_replies():
-                self.emit("task-started", task_id, retries=retries)
-                return
+            entry = self._entry("task-started", task_id, {"retries": retries})
+            xadd: list[str] = [self._stream, "*"]
+            for field, value in entry.items():
+                xadd += (field, value)
+            self.settle()
+            own = self._own
+            if own.connection is None or own.pid != os.getpid():
+                pool = self._redis().connection_pool
+                # its own: the pool's health check would read a pending answer as its PING's
+                kwargs = {**pool.connection_kwargs, "health_check_interval": 0}
+                own.connection, own.pid, own.unread = (
+                    pool.connection_class(**kwargs),
+                    os.getpid(),
+                    [],
+                )
+            own.connection.send_command("XADD", *xadd)
+            own.unread.append(task_id)
         except redis.RedisError as exc:
             log.warning("lifecycle_append_failed", task_id=task_id, error=str(exc))
+            self._drop_own()
+        except Exception as exc:  # a signal handler: nothing may escape into the task
+            log.warning("lifecycle_append_failed", task_id=task_id, error=repr(exc))
+
+    def settle(self) -> None:
+        """Read the answers to this thread's appends sent without waiting (a refusal is
+        logged); they arrived while the task ran, so this rarely waits."""
+        own = self._own
+        if own.pid != os.getpid():  # made by the process this one was forked from
+            own.connection, own.pid, own.unread = None, 0, []
             return
-        entry = self._entry("task-started", task_id, {"retries": retries})
-        xadd: list[str] = ["XADD", self._stream, "*"]
-        for field, value in entry.items():
-            xadd += (field, value)
-        pool = self._redis().connection_pool
-        connection: Any = None  # (redis-py's Connection is untyped)
-        try:
-            connection = pool.get_connection()
-            connection.send_packed_command(
-                connection.pack_commands([("CLIENT", "REPLY", "SKIP"), xadd])
-            )
-        except redis.RedisError as exc:
-            log.warning("lifecycle_append_failed", task_id=task_id, error=str(exc))
-        finally:
-            if connection is not None:
-                pool.release(connection)
+        while own.unread:
+            task_id = own.unread.pop(0)
+            try:
+                own.connection.read_response()
+            except redis.ResponseError as exc:
+                log.warning("lifecycle_append_failed", task_id=task_id, error=str(exc))
+            except Exception as exc:  # the connection is gone, and its other answers
+                log.warning("lifecycle_append_unconfirmed", task_id=task_id, error=str(exc))
+                self._drop_own()
+
+    def _drop_own(self) -> None:
+        own = self._own
+        if own.connection is not None and own.pid == os.getpid():
+            own.connection.disconnect()
+        own.connection, own.pid, own.unread = None, 0, []
 
     def emit(self, event_type: str, task_id: str, **fields: Any) -> None:
         """Append one step, best effort: a Redis error is logged, not raised."""
+        self.settle()
         try:
             self._redis().xadd(self._stream, self._entry(event_type, task_id, fields))  # type: ignore[arg-type]
         except redis.RedisError as exc:
@@ -128,6 +149,7 @@ class LifecycleStream:
     def succeeded(self, task_id: str, result: Any) -> None:
         """Append ``task-succeeded`` with the result as JSON (``result_json``: the projector
         needs no result backend), retrying while Redis is away; raises what stopped it."""
+        self.settle()
         result_json = orjson.dumps(result).decode()
         entry = self._entry("task-succeeded", task_id, {"result_json": result_json})
         deadline = time.monotonic() + DURABLE_SECONDS

@@ -1,8 +1,8 @@
 """The worker's lifecycle appends on a real Redis: ``task-started`` goes out without the
-task waiting for an answer, and leaves none behind for the connection's next user."""
+task waiting for its answer, which the thread's next append reads."""
 
+import threading
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 import redis
@@ -28,37 +28,41 @@ def _steps(client: redis.Redis, stream: str) -> list[tuple[str, str]]:
     return [(f["type"], f["uuid"]) for _, f in client.xrange(stream)]  # type: ignore[union-attr]
 
 
-def _pool(stream: LifecycleStream) -> tuple[int, int]:
-    """(connections in the pool, connections in use)."""
-    pool = stream._redis().connection_pool
-    return len(pool._available_connections), len(pool._in_use_connections)  # type: ignore[attr-defined]
+def _unread(stream: LifecycleStream) -> list[str]:
+    return list(stream._own.unread)
 
 
-def test_started_is_appended_and_leaves_no_answer_behind(
+def test_started_is_appended_and_its_answer_read_by_the_next_append(
     lifecycle: tuple[LifecycleStream, redis.Redis, str],
 ) -> None:
     stream, client, name = lifecycle
     stream.started("t-1", retries=0)
-    assert _pool(stream) == (1, 0), "its connection is back in the pool at once"
-    # the connection's next command reads its own answer, not an XADD's entry id
-    assert stream._redis().echo("next") == "next"
+    assert _unread(stream) == ["t-1"], "the task did not wait for the answer"
     stream.succeeded("t-1", {"overview": []})
+    assert _unread(stream) == []
     assert _steps(client, name) == [("task-started", "t-1"), ("task-succeeded", "t-1")]
     [started] = [f for _, f in client.xrange(name) if f["type"] == "task-started"]  # type: ignore[union-attr]
     assert started["retries"] == "0"
-    assert _pool(stream) == (1, 0), "one connection served every append"
+    stream.started("t-2", retries=1)  # the same connection again, its answers in step
+    stream.emit("task-failed", "t-2", exception="ValueError('x')")
+    assert _steps(client, name)[2:] == [("task-started", "t-2"), ("task-failed", "t-2")]
 
 
-def test_a_refused_started_raises_nothing_and_spoils_nothing(
+def test_a_refused_started_is_logged_by_the_next_append_and_raises_nothing(
     lifecycle: tuple[LifecycleStream, redis.Redis, str],
 ) -> None:
     stream, client, name = lifecycle
     client.set(name, "not a stream")
-    stream.started("t-1", retries=0)  # WRONGTYPE, unanswered
-    assert stream._redis().echo("next") == "next"
+    stream.started("t-1", retries=0)  # WRONGTYPE, read later
+    with capture_logs() as logs:
+        stream.settle()
+    [warning] = [e for e in logs if e["event"] == "lifecycle_append_failed"]
+    assert warning["task_id"] == "t-1"
+    assert "WRONGTYPE" in warning["error"]
     client.delete(name)
-    stream.emit("task-failed", "t-1", exception="ValueError('x')")
-    assert _steps(client, name) == [("task-failed", "t-1")]
+    stream.started("t-2", retries=0)
+    stream.succeeded("t-2", {})
+    assert _steps(client, name) == [("task-started", "t-2"), ("task-succeeded", "t-2")]
 
 
 def test_started_while_redis_is_away_is_logged_not_raised(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -68,38 +72,37 @@ def test_started_while_redis_is_away_is_logged_not_raised(monkeypatch: pytest.Mo
         stream.started("t-1", retries=0)
     [warning] = [e for e in logs if e["event"] == "lifecycle_append_failed"]
     assert warning["task_id"] == "t-1"
-    assert _pool(stream)[1] == 0
+    assert _unread(stream) == []
 
 
-def test_without_client_reply_started_waits_for_its_answer(
-    lifecycle: tuple[LifecycleStream, redis.Redis, str], monkeypatch: pytest.MonkeyPatch
+def test_each_thread_reads_its_own_answers(
+    lifecycle: tuple[LifecycleStream, redis.Redis, str],
 ) -> None:
-    """A server or proxy that does not know CLIENT REPLY would answer the "skipped"
-    commands after all, into the connection's next user: such a server is asked once, and
-    the append then waits for its answer like any other."""
+    """A threads pool: tasks start at once, each thread with its own connection."""
     stream, client, name = lifecycle
-    probes = []
+    both_started = threading.Barrier(2)
+    connections: dict[str, int] = {}
+    errors: list[BaseException] = []
 
-    def unknown(self: redis.Redis, reply: str) -> None:
-        probes.append(reply)
-        raise redis.ResponseError("unknown subcommand 'REPLY'")
+    def task(task_id: str) -> None:
+        try:
+            stream.started(task_id, retries=0)
+            assert _unread(stream) == [task_id]
+            connections[task_id] = id(stream._own.connection)
+            both_started.wait(5)  # the other thread's answer is unread too
+            stream.succeeded(task_id, {"overview": [task_id]})
+            assert _unread(stream) == []
+        except BaseException as exc:
+            errors.append(exc)
 
-    monkeypatch.setattr(redis.Redis, "client_reply", unknown)
-    sent: list[Any] = []
-    monkeypatch.setattr(redis.Connection, "send_packed_command", _recording(sent))
-    stream.started("t-1", retries=0)
-    stream.started("t-2", retries=0)
-    assert probes == ["ON"], "asked once"
-    assert not any(b"SKIP" in bytes(part) for command in sent for part in command)
-    assert _steps(client, name) == [("task-started", "t-1"), ("task-started", "t-2")]
-    assert stream._redis().echo("next") == "next"
-
-
-def _recording(sent: list[Any]) -> Any:
-    original = redis.Connection.send_packed_command
-
-    def send(self: redis.Connection, command: Any, check_health: bool = True) -> None:
-        sent.append(command if isinstance(command, list) else [command])
-        original(self, command, check_health)
-
-    return send
+    threads = [threading.Thread(target=task, args=(f"t-{i}",)) for i in (1, 2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert errors == []
+    assert connections["t-1"] != connections["t-2"]
+    steps = _steps(client, name)
+    for task_id in ("t-1", "t-2"):
+        assert steps.index(("task-started", task_id)) < steps.index(("task-succeeded", task_id))
+    assert len(steps) == 4

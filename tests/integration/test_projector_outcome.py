@@ -138,13 +138,16 @@ def test_a_failure_in_the_batch_of_its_last_start_dead_letters_that_attempt(
     task_id = started_task(writer)
     now = time.time()
     batch = [
-        {"type": "task-started", "uuid": task_id, "timestamp": now, "retries": 3},
-        {"type": "task-failed", "uuid": task_id, "timestamp": now + 0.01, "exception": "OSError"},
+        {"type": "task-retried", "uuid": task_id, "timestamp": now, "retries": 2},
+        {"type": "task-started", "uuid": task_id, "timestamp": now + 0.01, "retries": 3},
+        {"type": "task-failed", "uuid": task_id, "timestamp": now + 0.02, "exception": "OSError"},
     ]
-    assert projector.apply_batch(batch) == [1, 2]
+    assert projector.apply_batch(batch) == [1, 1, 2]
     assert _outcome(client, settings.stream_failed)["attempts"] == 4
     [(_, letter)] = client.xrange(settings.stream_tasks_dlq)  # type: ignore[misc]
     assert letter[b"attempts"] == b"4"
+    chain = orjson.loads(letter[b"errors"])
+    assert [entry["attempt"] for entry in chain] == ["3", "4"]  # the retry's, then the last
 
 
 def test_a_stale_start_in_the_batch_changes_nothing(
@@ -154,14 +157,14 @@ def test_a_stale_start_in_the_batch_changes_nothing(
     writer = TransitionWriter(client, settings.key_prefix, 3600, 1000, settings.stream_tasks_dlq)
     projector = Projector(settings, writer, StubResults(None))  # type: ignore[arg-type]
     task_id = started_task(writer)
-    before = writer.read(task_id)
+    now = time.time()
     batch = [
-        {"type": "task-started", "uuid": task_id, "timestamp": 1.0, "retries": 5},  # 1970
-        succeeded(task_id, result_json=orjson.dumps(summary()).decode()),
+        {"type": "task-started", "uuid": task_id, "timestamp": now + 0.01, "retries": 1},
+        {"type": "task-started", "uuid": task_id, "timestamp": now, "retries": 5},  # older
+        succeeded(task_id, timestamp=now + 0.02, result_json=orjson.dumps(summary()).decode()),
     ]
-    assert projector.apply_batch(batch) == [0, 2]
+    assert projector.apply_batch(batch) == [1, 0, 2]
     event = _outcome(client, settings.stream_completed)
-    assert event["attempts"] == 1
-    assert datetime.fromisoformat(event["started_at"]) == datetime.fromisoformat(
-        before["started_at"]
-    )
+    assert event["attempts"] == 2
+    started_at = datetime.fromisoformat(event["started_at"])
+    assert started_at.timestamp() == pytest.approx(now + 0.01, abs=0.001)
