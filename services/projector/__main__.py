@@ -18,7 +18,7 @@ from services.projector.reconciler import Reconciler
 from services.projector.results import ResultReader
 from services.projector.settings import ProjectorSettings
 from shared.celery_app import make_celery
-from shared.heap import freeze_startup_heap
+from shared.heap import freeze_startup_heap, trim_malloc_arenas_every
 from shared.logging import configure_logging, get_logger
 from shared.metrics import RedisStateCollector
 from shared.ops_server import OpsServer
@@ -61,6 +61,7 @@ def main() -> None:
     threading.Thread(target=lifecycle.run, name="lifecycle", daemon=True).start()
     threading.Thread(target=reconciler.run, name="reconciler", daemon=True).start()
     freeze_startup_heap()
+    trim_malloc_arenas_every(60.0)
     consume_events(app, projector, settings.reconnect_max_delay, settings.celery_event_grace)
 
 

@@ -1,7 +1,13 @@
+import ctypes
 import gc
+import threading
+import time
 import weakref
 
-from shared.heap import freeze_startup_heap
+import pytest
+
+from shared import heap
+from shared.heap import freeze_startup_heap, trim_malloc_arenas_every
 
 
 class Node:
@@ -19,3 +25,38 @@ def test_startup_garbage_is_collected_and_the_rest_frozen() -> None:
         assert not any(id(node) in tracked for node in kept)
     finally:
         gc.unfreeze()
+
+
+class FakeLibc:
+    def __init__(self) -> None:
+        self.calls: list[int] = []
+        self.called = threading.Event()
+
+    def malloc_trim(self, pad: int) -> int:
+        self.calls.append(pad)
+        self.called.set()
+        return 1
+
+
+def test_the_allocator_is_trimmed_periodically(monkeypatch: pytest.MonkeyPatch) -> None:
+    libc = FakeLibc()
+    monkeypatch.setattr(heap.ctypes, "CDLL", lambda name: libc)
+    stop = threading.Event()
+    thread = trim_malloc_arenas_every(0.01, stop)
+    try:
+        assert libc.called.wait(2), "malloc_trim was never called"
+        time.sleep(0.05)
+        assert len(libc.calls) >= 2 and set(libc.calls) == {0}  # all free pages, repeatedly
+    finally:
+        stop.set()
+    assert thread is not None
+    thread.join(2)
+    assert not thread.is_alive()
+
+
+def test_without_glibc_nothing_is_started(monkeypatch: pytest.MonkeyPatch) -> None:
+    def missing(name: str) -> ctypes.CDLL:
+        raise OSError(f"{name}: cannot open shared object file")
+
+    monkeypatch.setattr(heap.ctypes, "CDLL", missing)
+    assert trim_malloc_arenas_every(0.01) is None  # no thread, no error
