@@ -46,7 +46,8 @@ def test_the_allocator_is_trimmed_periodically(monkeypatch: pytest.MonkeyPatch) 
     try:
         assert libc.called.wait(2), "malloc_trim was never called"
         time.sleep(0.05)
-        assert len(libc.calls) >= 2 and set(libc.calls) == {0}  # all free pages, repeatedly
+        assert len(libc.calls) >= 2  # repeatedly
+        assert set(libc.calls) == {0}  # all free pages
     finally:
         stop.set()
     assert thread is not None
