@@ -45,7 +45,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 import orjson
@@ -188,6 +188,16 @@ def cpu_ms_per_task(before: dict[str, float], after: dict[str, float], n: int) -
     return {name: round((after[name] - before.get(name, 0.0)) * 1000 / n, 2) for name in after}
 
 
+class Mark(NamedTuple):
+    """Where a scenario's measurement starts."""
+
+    commands: dict[str, int]
+    watcher_reads: int
+    time: float
+    cpu: dict[str, float]
+    socket_reads: int
+
+
 class Bench:
     """One run: its stack, its Redis clients and the completion watcher."""
 
@@ -216,29 +226,34 @@ class Bench:
         now = time.time()
         return dict.fromkeys(task_ids, now)
 
-    def start(self) -> tuple[dict[str, int], int, float, dict[str, float], int]:
-        """What a scenario's figures are measured from: commands, watcher reads, time, CPU,
-        Redis' socket reads."""
-        return (
-            command_calls(self.r),
-            self.watcher.reads,
-            time.time(),
-            self.cpu(),
-            socket_reads(self.r),
+    def start(self) -> "Mark":
+        """What a scenario's figures are measured from."""
+        return Mark(
+            command_calls(self.r), self.watcher.reads, time.time(), self.cpu(), socket_reads(self.r)
         )
 
-    def result(self, name: str, start: tuple[dict[str, int], int, float, dict[str, float], int],
-               t_sent: float, accepted: dict[str, float]) -> dict[str, Any]:  # fmt: skip
-        """Figures of a scenario whose tasks are all done (the commands counted first)."""
-        c0, reads_before, t0, cpu0, socket0 = start
-        cpu = cpu_ms_per_task(cpu0, self.cpu(), len(accepted))
-        own = self.watcher.reads - reads_before
-        # less the watcher's XREADs and this INFO call
-        trips = (socket_reads(self.r) - socket0 - own - 1) / len(accepted)
+    def usage(self, mark: "Mark", n: int) -> dict[str, Any]:
+        """CPU, Redis commands and round trips per task since ``mark``, less the
+        benchmark's own: the watcher's XREADs and the INFO calls that measure them."""
+        cpu = cpu_ms_per_task(mark.cpu, self.cpu(), n)
+        own = self.watcher.reads - mark.watcher_reads
+        trips = (socket_reads(self.r) - mark.socket_reads - own - 1) / n  # less this INFO
         calls = command_calls(self.r)
-        calls["xread"] = calls.get("xread", 0) - own  # less the watcher's reads
-        calls["info"] -= 3  # and the INFO calls since the first one
-        by_command = per_task(c0, calls, len(accepted))
+        calls["xread"] = calls.get("xread", 0) - own
+        calls["info"] -= 3  # the INFO calls since the first one
+        by_command = per_task(mark.commands, calls, n)
+        return {
+            "commands_per_task": sum(by_command.values()),
+            "round_trips_per_task": trips,
+            "commands_by_name": by_command,
+            "cpu_ms_per_task": cpu,
+        }
+
+    def result(self, name: str, start: "Mark", t_sent: float, accepted: dict[str, float]
+               ) -> dict[str, Any]:  # fmt: skip
+        """Figures of a scenario whose tasks are all done (the commands counted first)."""
+        usage = self.usage(start, len(accepted))
+        t0 = start.time
         seen = timings(self.r, self.env["KEY_PREFIX"], list(accepted))
         self.finished.extend(seen)
         end = max(v[1] for v in seen.values())
@@ -250,10 +265,7 @@ class Bench:
             "completed_per_s": n / (end - t0),
             "latency_ms": stats([(v[1] - accepted[t]) * 1000 for t, v in seen.items()]),
             "lag_ms": stats([(v[1] - v[0]) * 1000 for v in seen.values()]),
-            "commands_per_task": sum(by_command.values()),
-            "round_trips_per_task": trips,
-            "commands_by_name": by_command,
-            "cpu_ms_per_task": cpu,
+            **usage,
         }
 
 
@@ -309,8 +321,7 @@ def warm_up(b: Bench, pipeline: bool) -> None:
 def run_anchor(b: Bench, n: int, suffix: str = "") -> dict[str, Any]:
     task = celery_task(b)
     app = task.app
-    cpu0 = b.cpu()
-    c0, socket0, t0 = command_calls(b.r), socket_reads(b.r), time.time()
+    start = b.start()
     results, accepted = [], {}
     for _ in range(n):
         res = task.apply_async(
@@ -328,11 +339,7 @@ def run_anchor(b: Bench, n: int, suffix: str = "") -> dict[str, Any]:
             raise AssertionError(
                 f"anchor: not every result within {b.args.timeout:g}s (task {res.id})"
             ) from None
-    trips = (socket_reads(b.r) - socket0 - 1) / n  # less this INFO call
-    calls = command_calls(b.r)
-    calls["info"] -= 3  # less the INFO calls since the first one
-    by_command = per_task(c0, calls, n)
-    cpu = cpu_ms_per_task(cpu0, b.cpu(), n)
+    usage = b.usage(start, n)
     done = []
     for res in results:
         # when the result was stored (date_done), not when this loop read it
@@ -342,14 +349,11 @@ def run_anchor(b: Bench, n: int, suffix: str = "") -> dict[str, Any]:
     return {
         "scenario": f"anchor (delay + get){suffix}",
         "n": n,
-        "accepted_per_s": n / (t_sent - t0),
-        "completed_per_s": n / (end - t0),
+        "accepted_per_s": n / (t_sent - start.time),
+        "completed_per_s": n / (end - start.time),
         "latency_ms": stats([(t - accepted[i]) * 1000 for i, t in done]),
         "lag_ms": {},
-        "commands_per_task": sum(by_command.values()),
-        "round_trips_per_task": trips,
-        "commands_by_name": by_command,
-        "cpu_ms_per_task": cpu,
+        **usage,
     }
 
 
