@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv run test lint format schemas faults bench soak clean
+.PHONY: venv run test lint format schemas faults security bench soak clean
 
 venv: $(STAMP)
 
@@ -34,6 +34,9 @@ test: lint
 
 faults: $(STAMP)
 	$(BIN)/python -m pytest -q -m faults tests/faults -s
+
+security: $(STAMP)
+	$(BIN)/python -m pytest -q tests/security
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.pipeline -n 2000 --rounds 3

@@ -18,10 +18,11 @@ class Answer:
 
 
 class Connection:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, api_key: str = "") -> None:
         parts = urlsplit(url)
         self._host = parts.hostname or "127.0.0.1"
         self._port = parts.port or 80
+        self._auth = f"Authorization: Bearer {api_key}\r\n" if api_key else ""
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
 
@@ -30,7 +31,7 @@ class Connection:
             self._reader, self._writer = await asyncio.open_connection(self._host, self._port)
         assert self._reader is not None
         head = (
-            f"{method} {path} HTTP/1.1\r\nHost: {self._host}\r\n"
+            f"{method} {path} HTTP/1.1\r\nHost: {self._host}\r\n{self._auth}"
             f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
         )
         self._writer.write(head.encode() + body)

@@ -371,17 +371,21 @@ async def _post_all(b: Bench, count: int, concurrency: int, rate: float) -> dict
     one every 1/``rate`` seconds (open loop: a new connection when all are busy)."""
     session = SESSION
     async with asyncio.timeout(30):  # the stored session the requests name (201, or 200 if there)
-        answer = await Connection(b.stack.url).request("POST", "/sessions", orjson.dumps(session))
+        answer = await Connection(b.stack.url, b.stack.api_key).request(
+            "POST", "/sessions", orjson.dumps(session)
+        )
     if answer.status not in (200, 201):
         raise AssertionError(f"storing the demo session answered {answer.status}")
     body = orjson.dumps(TASK_KWARGS)
     accepted: dict[str, float] = {}
     idle: asyncio.Queue[Connection] = asyncio.Queue()
     for _ in range(concurrency):
-        idle.put_nowait(Connection(b.stack.url))
+        idle.put_nowait(Connection(b.stack.url, b.stack.api_key))
 
     async def one() -> None:
-        connection = idle.get_nowait() if not idle.empty() else Connection(b.stack.url)
+        connection = (
+            idle.get_nowait() if not idle.empty() else Connection(b.stack.url, b.stack.api_key)
+        )
         try:
             for attempt in range(5):
                 try:
@@ -456,7 +460,9 @@ def run_reads(b: Bench) -> list[dict[str, Any]]:
         run_events(b, 200)  # finished tasks to read
     paths = [f"/summarization/task-status/{task_id}" for task_id in b.finished[:2000]]
     timeout = b.args.timeout
-    uvloop.run(read_load(b.stack.url, paths, 0, 1.0, 4, request_timeout=timeout))  # warm-up
+    key = b.stack.api_key
+    warm_up = read_load(b.stack.url, paths, 0, 1.0, 4, request_timeout=timeout, api_key=key)
+    uvloop.run(warm_up)
     out = []
     for rate, conns in ((b.args.read_rate, 16), (0.0, b.args.read_concurrency)):
         c0, cpu0 = commands(b.r), b.cpu()
@@ -469,6 +475,7 @@ def run_reads(b: Bench) -> list[dict[str, Any]]:
                 conns,
                 request_timeout=timeout,
                 max_conns=b.args.read_max_connections,
+                api_key=key,
             )
         )
         gateway_s = b.cpu()["gateway"] - cpu0["gateway"]

@@ -56,12 +56,13 @@ async def read_load(
     conns: int,
     request_timeout: float,
     max_conns: int = 64,
+    api_key: str = "",
 ) -> ReadLoad:
     """GET ``paths`` (round robin): ``rate``/s for ``seconds`` (open loop, ``conns``
     connections growing up to ``max_conns``), or flat out from ``conns`` connections for
     ``seconds`` when ``rate`` is 0; ``request_timeout`` s each."""
     load = ReadLoad()
-    initial = [Connection(url) for _ in range(conns)]
+    initial = [Connection(url, api_key) for _ in range(conns)]
     async with asyncio.timeout(request_timeout):  # connected before the clock starts
         await asyncio.gather(*(c.request("GET", paths[0]) for c in initial))
     idle: asyncio.Queue[Connection] = asyncio.Queue()
@@ -73,7 +74,7 @@ async def read_load(
     async def take() -> Connection:
         if idle.empty() and load.connections < cap:
             load.connections += 1
-            return Connection(url)
+            return Connection(url, api_key)
         return await idle.get()
 
     async def one(path: str, scheduled: float) -> None:

@@ -27,3 +27,8 @@ def dispatched(prefix: str, task_id: str) -> str:
 def idempotency(prefix: str, caller: str, key: str) -> str:
     """String: JSON {task_id, body_hash} for an Idempotency-Key of a caller."""
     return f"{prefix}idem:{caller}:{key}"
+
+
+def rate_bucket(prefix: str, key_id: str) -> str:
+    """Hash: an API key's token bucket (tokens left, when last counted)."""
+    return f"{prefix}rate:{key_id}"

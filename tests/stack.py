@@ -11,7 +11,10 @@ from pathlib import Path
 
 import httpx
 
+from shared.api_keys import DEFAULT_TENANT, Scope
 from shared.redis_server import free_port
+from shared.store import Database
+from shared.store import api_keys as key_store
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -26,6 +29,29 @@ def wait_for(
             return
         time.sleep(every)
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def make_key(
+    database_url: str,
+    tenant: str = DEFAULT_TENANT,
+    scopes: frozenset[Scope] = frozenset(Scope),
+    rate_per_second: float | None = 0.0,
+    burst: int | None = None,
+) -> str:
+    """A new API key in the store at ``database_url`` (no rate limit unless given)."""
+    db = Database(database_url)
+    try:
+        db.create_schema()
+        with db.session() as session:
+            return key_store.create_key(
+                session, tenant, scopes, rate_per_second=rate_per_second, burst=burst
+            ).token
+    finally:
+        db.dispose()
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
 
 
 @dataclass
@@ -78,14 +104,27 @@ class Stack:
     log_dir: Path
     services: dict[str, Service] = field(default_factory=dict)
     port: int = 0
+    api_key: str = ""
+    """A key of the default tenant with every scope and no rate limit."""
 
     def __post_init__(self) -> None:
         self.port = free_port()
         self.env = {**os.environ, **self.env, "PORT": str(self.port), "PYTHONUNBUFFERED": "1"}
+        self.api_key = make_key(self.env["DATABASE_URL"])
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def auth(self) -> dict[str, str]:
+        """Headers that authenticate as ``api_key``."""
+        return bearer(self.api_key)
+
+    def client(self, key: str | None = None, **options: object) -> httpx.Client:
+        """An HTTP client of the gateway, authenticated with ``key`` (default ``api_key``)."""
+        headers = bearer(key or self.api_key)
+        return httpx.Client(base_url=self.url, timeout=10, headers=headers, **options)  # type: ignore[arg-type]
 
     ops_ports: dict[str, int] = field(default_factory=dict)
 

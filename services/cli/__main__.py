@@ -1,8 +1,10 @@
 """``summarization``: the operator's command line."""
 
 import argparse
+import os
 import sys
 
+from services.cli import keys
 from shared.logging import configure_logging
 from shared.settings import CommonSettings
 
@@ -14,6 +16,11 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--no-demo", action="store_true", help="do not load the demo sessions")
     demo = sub.add_parser("demo", help="load the demo sessions into a running gateway")
     demo.add_argument("--url", default="http://127.0.0.1:8000")
+    demo.add_argument(
+        "--api-key",
+        default=os.environ.get("SUMMARIZATION_API_KEY", ""),
+        help="a key with the submit scope (default: $SUMMARIZATION_API_KEY)",
+    )
     sub.add_parser("export-schemas", help="write contracts/schemas/*.json")
     redrive = sub.add_parser("redrive", help="list dead letters, or submit them again")
     redrive.add_argument("action", choices=["list", "submit"])
@@ -22,6 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     redrive.add_argument("--match", help="entries whose reason or task id contains this")
     redrive.add_argument("--all", action="store_true", help="every entry of --dlq")
     redrive.add_argument("--dry-run", action="store_true", help="show, do not submit")
+    keys.add_parser(sub)
     args = parser.parse_args(argv)
 
     settings = CommonSettings()
@@ -32,10 +40,12 @@ def main(argv: list[str] | None = None) -> int:
         return run_all(demo=not args.no_demo)
     if args.command == "redrive":
         return _redrive(args, settings)
+    if args.command == "keys":
+        return keys.run(args, settings.database_url)
     if args.command == "demo":
         from services.cli.demo import load_demo
 
-        load_demo(args.url)
+        load_demo(args.url, args.api_key)
         return 0
     from contracts.export import main as export
 

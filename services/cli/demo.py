@@ -17,10 +17,12 @@ def demo_sessions() -> list[dict[str, Any]]:
     return sessions
 
 
-def load_demo(gateway_url: str) -> list[str]:
-    """POST every demo session (already stored ones answer 200); return their ids."""
+def load_demo(gateway_url: str, api_key: str) -> list[str]:
+    """POST every demo session (already stored ones answer 200) with ``api_key`` (its
+    tenant owns them); return their ids."""
     ids = []
-    with httpx.Client(base_url=gateway_url, timeout=10.0) as client:
+    headers = {"Authorization": f"Bearer {api_key}"}
+    with httpx.Client(base_url=gateway_url, timeout=10.0, headers=headers) as client:
         for session in demo_sessions():
             response = client.post("/sessions", json=session)
             response.raise_for_status()

@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 
 from services.cli.demo import load_demo
+from services.cli.keys import development_key
 from shared.logging import get_logger
 from shared.redis_server import BundledRedis, ensure_redis
 from shared.settings import CommonSettings
@@ -77,6 +78,9 @@ def wait_ready(url: str, timeout: float = 60.0) -> None:
 
 def run(demo: bool = True, data_dir: Path = Path("var")) -> int:
     settings = CommonSettings()
+    api_key, made = development_key(
+        settings.database_url, os.environ.get("SUMMARIZATION_API_KEY", "")
+    )
     redis_url, server = ensure_redis(settings.redis_url, data_dir / "redis")
     env = child_env(redis_url, bundled=server is not None)
     children = [Child(name, env) for name in SERVICES]
@@ -95,10 +99,12 @@ def run(demo: bool = True, data_dir: Path = Path("var")) -> int:
         gateway_url = f"http://{host}:{os.environ.get('PORT', '8000')}"
         wait_ready(gateway_url)
         if demo:
-            load_demo(gateway_url)
+            load_demo(gateway_url, api_key)
         bundled = "  (bundled)" if server else ""
         print(f"\nSummarization services are up.\n  gateway: {gateway_url}/docs")
-        print(f"  redis:   {redis_url}{bundled}\nCtrl-C stops everything.\n")
+        print(f"  redis:   {redis_url}{bundled}")
+        print(_key_banner(api_key, made))
+        print("Ctrl-C stops everything.\n")
         sys.stdout.flush()
         while not stopping:
             time.sleep(0.5)
@@ -121,6 +127,16 @@ def run(demo: bool = True, data_dir: Path = Path("var")) -> int:
             child.wait(timeout=30)
         if server is not None:
             _stop_bundled(server)
+
+
+def _key_banner(api_key: str, made: bool) -> str:
+    if not made:
+        return "  API key: the one in $SUMMARIZATION_API_KEY"
+    return (
+        "  API key: a development key for tenant 'default', every scope (shown once;"
+        " the next run replaces it):\n"
+        f"    export SUMMARIZATION_API_KEY={api_key}"
+    )
 
 
 def _stop_bundled(server: BundledRedis) -> None:

@@ -9,14 +9,16 @@ from fastapi import FastAPI
 from faststream.redis import RedisBroker
 from faststream.redis.opentelemetry import RedisTelemetryMiddleware
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
-from prometheus_client import REGISTRY, CollectorRegistry, make_asgi_app
+from prometheus_client import REGISTRY, CollectorRegistry
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from services.gateway.deps import Gateway
 from services.gateway.idempotency import IdempotencyKeys
+from services.gateway.keys import KeyCache
 from services.gateway.limits import Backlog, BodySizeLimit
 from services.gateway.metrics import RequestMetrics
-from services.gateway.routes import health, sessions, summarization
+from services.gateway.ratelimit import TokenBuckets
+from services.gateway.routes import docs, health, sessions, summarization
 from services.gateway.settings import GatewaySettings
 from shared.envelope import JSONMessageFormat
 from shared.heap import freeze_startup_heap
@@ -53,6 +55,13 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             ),
             backlog=Backlog(redis, settings.stream_requested, settings.consumer_group),
             pending=PendingRecords(redis, settings.key_prefix, settings.status_ttl_seconds),
+            keys=KeyCache(
+                db,
+                settings.api_key_cache_seconds,
+                settings.rate_limit_per_second,
+                settings.rate_limit_burst,
+            ),
+            buckets=TokenBuckets(redis, settings.key_prefix),
         )
         freeze_startup_heap()
         try:
@@ -67,10 +76,14 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         version="1.0.0",
         description="Queue summaries of interview sessions and candidate profiles.",
         lifespan=lifespan,
+        # public docs are FastAPI's own; otherwise routes.docs serves them behind a key
+        docs_url="/docs" if settings.api_docs == "public" else None,
+        redoc_url="/redoc" if settings.api_docs == "public" else None,
+        openapi_url="/openapi.json" if settings.api_docs == "public" else None,
     )
+    app.state.metrics_registry = metrics_registry()
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestMetrics)
-    app.mount("/metrics", make_asgi_app(metrics_registry()))
     FastAPIInstrumentor.instrument_app(
         app,
         tracer_provider=provider,
@@ -82,6 +95,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.include_router(summarization.router)
     app.include_router(sessions.router)
     app.include_router(health.router)
+    if settings.api_docs == "admin":
+        app.include_router(docs.router)
     return app
 
 

@@ -8,7 +8,9 @@ from fastapi import Depends, Request
 from faststream.redis import RedisBroker
 
 from services.gateway.idempotency import IdempotencyKeys
+from services.gateway.keys import KeyCache
 from services.gateway.limits import Backlog
+from services.gateway.ratelimit import TokenBuckets
 from services.gateway.settings import GatewaySettings
 from shared.status_view import PendingRecords
 from shared.store import Database
@@ -23,6 +25,8 @@ class Gateway:
     idempotency: IdempotencyKeys
     backlog: Backlog
     pending: PendingRecords
+    keys: KeyCache
+    buckets: TokenBuckets
 
 
 async def get_gateway(request: Request) -> Gateway:

@@ -40,7 +40,7 @@ class RequestMetrics:
         finally:
             route = scope.get("route")
             template = getattr(route, "path", "unmatched")
-            if template != "/metrics":
+            if not template.startswith("/metrics"):
                 method = scope["method"]
                 REQUESTS.labels(method, template, str(status)).inc()
                 LATENCY.labels(method, template).observe(time.perf_counter() - started)

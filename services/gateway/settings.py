@@ -1,8 +1,10 @@
 """Gateway settings (environment variables, upper-cased field names)."""
 
-from pydantic import Field
+from typing import Literal, Self
 
-from shared.settings import CommonSettings
+from pydantic import Field, model_validator
+
+from shared.settings import DEFAULT_DATABASE_URL, CommonSettings
 
 
 class GatewaySettings(CommonSettings):
@@ -17,3 +19,35 @@ class GatewaySettings(CommonSettings):
     )
     retry_after_seconds: int = Field(default=5, ge=1, description="Retry-After on 503.")
     idempotency_ttl_seconds: int = Field(default=24 * 3600, ge=60)
+
+    api_key_cache_seconds: float = Field(
+        default=5.0, ge=0, le=300, description="A key lookup is reused this long (revocation lag)."
+    )
+    rate_limit_per_second: float = Field(
+        default=50.0, ge=0, description="Default refill of a key's bucket; 0 = no limit."
+    )
+    rate_limit_burst: int = Field(default=100, ge=1, description="Default size of a key's bucket.")
+    metrics_public: bool = Field(default=False, description="/metrics without an admin key.")
+    api_docs: Literal["public", "admin", "off"] = Field(
+        default="public", description="/docs, /redoc, /openapi.json: open, admin key, or none."
+    )
+    trust_caller_header: bool = Field(
+        default=False,
+        description="Requests without a key act as the tenant named in X-Caller-Id.",
+    )
+
+    @model_validator(mode="after")
+    def _check_production(self) -> Self:
+        if self.environment != "production":
+            return self
+        if self.api_docs == "public":
+            raise ValueError(
+                "API_DOCS=public shows the API's docs to anyone; in production set"
+                " API_DOCS=admin or API_DOCS=off"
+            )
+        if self.database_url == DEFAULT_DATABASE_URL:
+            raise ValueError(
+                "DATABASE_URL is the default SQLite file: it holds the API keys, and"
+                " production needs a key store of its own (PostgreSQL)"
+            )
+        return self

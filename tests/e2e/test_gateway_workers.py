@@ -12,7 +12,7 @@ pytestmark = pytest.mark.e2e
 
 
 def accepted_count(stack: Stack) -> float:
-    text = httpx.get(f"{stack.url}/metrics/", timeout=5).text
+    text = httpx.get(f"{stack.url}/metrics/", timeout=5, headers=stack.auth).text
     return sum(
         sample.value
         for family in text_string_to_metric_families(text)
@@ -41,7 +41,9 @@ def test_two_gateway_workers_share_the_port_and_their_metrics(
         with httpx.Client(base_url=stack.url, timeout=10) as client:
             for _ in range(40):
                 # a new connection each time, so the kernel spreads them over both
-                answer = httpx.post(f"{stack.url}/summarization/summarize-session", json=body)
+                answer = httpx.post(
+                    f"{stack.url}/summarization/summarize-session", json=body, headers=stack.auth
+                )
                 assert answer.status_code == 202
             assert client.get("/readyz").status_code == 200
         assert accepted_count(stack) == 40, "every worker's requests, added up"

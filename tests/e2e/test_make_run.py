@@ -50,15 +50,22 @@ def test_run_starts_the_bundled_redis_and_every_service(tmp_path: Path) -> None:
         assert "(bundled)" in banner
         assert (tmp_path / "var" / "redis").is_dir()
         url = f"http://127.0.0.1:{port}"
+        [export] = [line for line in lines if "export SUMMARIZATION_API_KEY=" in line]
+        auth = {"Authorization": f"Bearer {export.strip().split('=', 1)[1]}"}
+        assert httpx.get(f"{url}/sessions/demo-session-1").status_code == 401
+        assert httpx.get(f"{url}/sessions/demo-session-1", headers=auth).status_code == 200
         accepted = httpx.post(
             f"{url}/summarization/summarize-session",
             json={"session_id": "demo-session-1", "candidate_id": "demo-candidate-1"},
+            headers=auth,
         ).json()
         status: dict[str, object] = {}
 
         def finished() -> bool:
             nonlocal status
-            status = httpx.get(f"{url}/summarization/task-status/{accepted['task_id']}").json()
+            status = httpx.get(
+                f"{url}/summarization/task-status/{accepted['task_id']}", headers=auth
+            ).json()
             return status["status"] == "SUCCESS"
 
         wait_for(finished, 30, "the demo session's summary")

@@ -41,13 +41,13 @@ def test_metrics_an_sre_can_alert_on(stack: Stack) -> None:
     )  # fmt: skip
     key = f"{stack.env['KEY_PREFIX']}task:{task_id}"
     wait_for(lambda: r.hget(key, "status") == "SUCCESS", 30, "the task")
-    httpx.get(f"{stack.url}/summarization/task-status/{task_id}")
+    httpx.get(f"{stack.url}/summarization/task-status/{task_id}", headers=stack.auth)
 
     def samples(name: str) -> dict[tuple[tuple[str, str], ...], float]:
         text = (
             stack.ops(name, "/metrics").text
             if name != "gateway"
-            else httpx.get(f"{stack.url}/metrics/").text
+            else httpx.get(f"{stack.url}/metrics/", headers=stack.auth).text
         )
         return {
             (s.name, *sorted(s.labels.items())): s.value  # type: ignore[misc]

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture(scope="module")
 def api(stack: Stack) -> httpx.Client:
-    client = httpx.Client(base_url=stack.url, timeout=10)
+    client = stack.client()
     for session in demo_sessions():
         client.post("/sessions", json=session).raise_for_status()
     return client

@@ -1,6 +1,7 @@
 """The README's curl examples run verbatim against a running stack (host and port aside)."""
 
 import json
+import os
 import re
 import subprocess
 from pathlib import Path
@@ -28,13 +29,16 @@ def curl_commands() -> list[str]:
 
 def run(command: str, stack: Stack) -> str:
     command = command.replace("http://127.0.0.1:8000", stack.url).replace("curl -s", "curl -sf", 1)
-    done = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=30)
+    env = {**os.environ, "SUMMARIZATION_API_KEY": stack.api_key}  # as `make run` prints it
+    done = subprocess.run(
+        ["bash", "-c", command], capture_output=True, text=True, timeout=30, env=env
+    )
     assert done.returncode == 0, f"{command}\n{done.stdout}\n{done.stderr}"
     return done.stdout
 
 
 def test_readme_curl_examples_work(stack: Stack) -> None:
-    load_demo(stack.url)  # what `make run` does before printing its URL
+    load_demo(stack.url, stack.api_key)  # what `make run` does before printing its URL
     commands = curl_commands()
     assert len(commands) >= 7
     posts = [c for c in commands if "-X POST" in c]
@@ -46,9 +50,13 @@ def test_readme_curl_examples_work(stack: Stack) -> None:
             task_ids.append(body["task_id"])
     assert len(task_ids) == 2
 
+    auth = '-H "Authorization: Bearer $SUMMARIZATION_API_KEY"'
+
     def finished() -> bool:
         statuses = [
-            json.loads(run(f"curl -s {stack.url}/summarization/task-status/{t}", stack))["status"]
+            json.loads(run(f"curl -s {auth} {stack.url}/summarization/task-status/{t}", stack))[
+                "status"
+            ]
             for t in task_ids
         ]
         return all(s == "SUCCESS" for s in statuses)

@@ -51,7 +51,9 @@ def one(spans: list[Span], name: str) -> Span:
 
 def test_one_trace_from_http_call_to_completion_event(traced: tuple[Stack, Collector]) -> None:
     stack, collector = traced
-    httpx.post(f"{stack.url}/sessions", json=demo_sessions()[0]).raise_for_status()
+    httpx.post(
+        f"{stack.url}/sessions", json=demo_sessions()[0], headers=stack.auth
+    ).raise_for_status()
     accepted = httpx.post(
         f"{stack.url}/summarization/summarize-session",
         json={"session_id": "demo-session-1", "candidate_id": "demo-candidate-1"},

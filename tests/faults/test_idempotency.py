@@ -14,11 +14,11 @@ pytestmark = [pytest.mark.faults, pytest.mark.timeout(120)]
 def test_same_key_posted_concurrently_50_times_is_one_task(fault_stack: StackFactory) -> None:
     stack, probe = fault_stack()
     session = demo_sessions()[0]
-    httpx.post(f"{stack.url}/sessions", json=session).raise_for_status()
+    httpx.post(f"{stack.url}/sessions", json=session, headers=stack.auth).raise_for_status()
     body = {"session_id": session["session_id"], "candidate_id": session["candidate_id"]}
 
     async def post_all() -> list[httpx.Response]:
-        async with httpx.AsyncClient(base_url=stack.url, timeout=30) as client:
+        async with httpx.AsyncClient(base_url=stack.url, timeout=30, headers=stack.auth) as client:
             return await asyncio.gather(
                 *(
                     client.post(

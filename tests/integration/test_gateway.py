@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from services.cli.demo import demo_sessions
 from services.gateway.app import create_app
 from services.gateway.settings import GatewaySettings
+from tests.stack import bearer, make_key
 
 
 @pytest.fixture
@@ -20,8 +21,13 @@ def env(stack_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> dict[str,
 
 
 @pytest.fixture
-def client(env: dict[str, str]) -> Iterator[TestClient]:
-    with TestClient(create_app(GatewaySettings())) as c:
+def key(env: dict[str, str]) -> str:
+    return make_key(env["DATABASE_URL"])
+
+
+@pytest.fixture
+def client(env: dict[str, str], key: str) -> Iterator[TestClient]:
+    with TestClient(create_app(GatewaySettings()), headers=bearer(key)) as c:
         yield c
 
 
@@ -148,9 +154,8 @@ def test_same_idempotency_key_is_the_same_task_and_enqueues_once(
     assert first.status_code == again.status_code == 202
     assert first.json()["task_id"] == again.json()["task_id"]
     assert r.xlen(env["STREAM_REQUESTED"]) == 1
-    other_caller = client.post(
-        path, json=SESSION, headers={"Idempotency-Key": "k1", "X-Caller-Id": "billing"}
-    )
+    billing = bearer(make_key(env["DATABASE_URL"], tenant="billing"))
+    other_caller = client.post(path, json=SESSION, headers={"Idempotency-Key": "k1", **billing})
     assert other_caller.json()["task_id"] != first.json()["task_id"]
     conflict = client.post(
         path, json={**SESSION, "mode": "INTERVIEW"}, headers={"Idempotency-Key": "k1"}
@@ -161,10 +166,10 @@ def test_same_idempotency_key_is_the_same_task_and_enqueues_once(
 
 
 def test_oversized_bodies_are_413_before_parsing(
-    env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+    env: dict[str, str], key: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("MAX_BODY_BYTES", "2048")
-    with TestClient(create_app(GatewaySettings())) as c:
+    with TestClient(create_app(GatewaySettings()), headers=bearer(key)) as c:
         big = {"candidate_id": "c", "turns": [{"role": "candidate", "text": "x" * 5000}]}
         response = c.post("/sessions", json=big)
         assert response.status_code == 413
@@ -178,12 +183,12 @@ def test_oversized_bodies_are_413_before_parsing(
 
 
 def test_full_backlog_is_503_with_retry_after(
-    env: dict[str, str], r: redis.Redis, monkeypatch: pytest.MonkeyPatch
+    env: dict[str, str], key: str, r: redis.Redis, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("MAX_BACKLOG", "3")
     stream = env["STREAM_REQUESTED"]
     r.xgroup_create(stream, env["CONSUMER_GROUP"], id="0", mkstream=True)
-    with TestClient(create_app(GatewaySettings())) as c:
+    with TestClient(create_app(GatewaySettings()), headers=bearer(key)) as c:
         for _ in range(3):
             assert (
                 c.post("/summarization/summarize-profile", json={"candidate_id": "c"}).status_code

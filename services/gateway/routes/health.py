@@ -1,13 +1,17 @@
-"""Liveness and readiness."""
+"""Liveness, readiness (both open) and the metrics (an admin key unless METRICS_PUBLIC)."""
 
 import asyncio
 from typing import Any
 
-from fastapi import APIRouter
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+from fastapi.security import SecurityScopes
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.concurrency import run_in_threadpool
 
+from services.gateway.auth import AUTH_RESPONSES, Credentials, authenticate
 from services.gateway.deps import GatewayDep
+from shared.api_keys import Scope
 
 router = APIRouter(tags=["health"])
 
@@ -37,3 +41,13 @@ async def readyz(gateway: GatewayDep) -> JSONResponse:
         status_code=200 if ready else 503,
         content={"status": "ready" if ready else "not ready", "checks": checks},
     )
+
+
+@router.get("/metrics", include_in_schema=False, responses=AUTH_RESPONSES)
+@router.get("/metrics/", include_in_schema=False, responses=AUTH_RESPONSES)
+async def metrics(request: Request, gateway: GatewayDep, credentials: Credentials) -> Response:
+    """Prometheus' text format, every gateway process added up."""
+    if not gateway.settings.metrics_public:
+        await authenticate(SecurityScopes([Scope.ADMIN.value]), request, gateway, credentials)
+    body = generate_latest(request.app.state.metrics_registry)
+    return Response(body, media_type=CONTENT_TYPE_LATEST)

@@ -9,11 +9,12 @@ from fastapi import APIRouter, HTTPException, Response, status
 from contracts.api import SessionCreate, SessionOut, TurnIn
 from contracts.summary import ProfileSummary, SessionSummary
 from contracts.types import Mode, Role
+from services.gateway.auth import AUTH_RESPONSES, Reader, Submitter
 from services.gateway.deps import GatewayDep
 from shared.store import SessionRow
 from shared.store import repository as repo
 
-router = APIRouter(tags=["sessions"])
+router = APIRouter(tags=["sessions"], responses=AUTH_RESPONSES)
 
 
 def _session_out(row: SessionRow) -> SessionOut:
@@ -36,7 +37,9 @@ def _session_out(row: SessionRow) -> SessionOut:
     response_model=SessionOut,
     responses={200: {"description": "Same id, same content: already stored"}, 409: {}},
 )
-def create_session(body: SessionCreate, gateway: GatewayDep, response: Response) -> SessionOut:
+def create_session(
+    body: SessionCreate, gateway: GatewayDep, response: Response, caller: Submitter
+) -> SessionOut:
     """Store an interview session with its ordered turns (candidate created if new)."""
     with gateway.db.session() as db:
         try:
@@ -58,7 +61,7 @@ def create_session(body: SessionCreate, gateway: GatewayDep, response: Response)
 
 
 @router.get("/sessions/{session_id}", response_model=SessionOut)
-def get_session(session_id: str, gateway: GatewayDep) -> SessionOut:
+def get_session(session_id: str, gateway: GatewayDep, caller: Reader) -> SessionOut:
     with gateway.db.session() as db:
         row = repo.get_session(db, session_id)
         if row is None:
@@ -67,7 +70,7 @@ def get_session(session_id: str, gateway: GatewayDep) -> SessionOut:
 
 
 @router.get("/sessions/{session_id}/summary", response_model=SessionSummary)
-def session_summary(session_id: str, gateway: GatewayDep) -> Any:
+def session_summary(session_id: str, gateway: GatewayDep, caller: Reader) -> Any:
     """The newest summary of a session."""
     with gateway.db.session() as db:
         row = repo.latest_session_summary(db, session_id)
@@ -79,7 +82,7 @@ def session_summary(session_id: str, gateway: GatewayDep) -> Any:
 
 
 @router.get("/candidates/{candidate_id}/profile-summary", response_model=ProfileSummary)
-def profile_summary(candidate_id: str, gateway: GatewayDep) -> Any:
+def profile_summary(candidate_id: str, gateway: GatewayDep, caller: Reader) -> Any:
     """The newest profile summary of a candidate."""
     with gateway.db.session() as db:
         row = repo.latest_profile_summary(db, candidate_id)

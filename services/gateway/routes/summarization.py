@@ -13,11 +13,12 @@ from contracts.api import (
 )
 from contracts.types import Kind
 from services.gateway.accept import Overloaded, submit
+from services.gateway.auth import AUTH_RESPONSES, Reader, Submitter
 from services.gateway.deps import GatewayDep
 from services.gateway.idempotency import IdempotencyConflict
 from shared.status_view import read_record, to_response
 
-router = APIRouter(prefix="/summarization", tags=["summarization"])
+router = APIRouter(prefix="/summarization", tags=["summarization"], responses=AUTH_RESPONSES)
 
 IdempotencyKey = Annotated[
     str | None,
@@ -25,15 +26,7 @@ IdempotencyKey = Annotated[
         alias="Idempotency-Key",
         min_length=1,
         max_length=200,
-        description="Same key (per caller) within 24 h: same task, nothing enqueued twice.",
-    ),
-]
-Caller = Annotated[
-    str,
-    Header(
-        alias="X-Caller-Id",
-        max_length=200,
-        description="Who is calling: Idempotency-Key values are scoped per caller.",
+        description="Same key (per tenant) within 24 h: same task, nothing enqueued twice.",
     ),
 ]
 
@@ -68,12 +61,12 @@ async def _accept(
 async def summarize_session(
     body: SummarizeSessionRequest,
     gateway: GatewayDep,
+    caller: Submitter,
     idempotency_key: IdempotencyKey = None,
-    caller: Caller = "anonymous",
 ) -> TaskAccepted:
     """Queue a session summary. Poll the task id at /summarization/task-status."""
     fields = {"kind": Kind.SESSION, **body.model_dump()}
-    task_id = await _accept(gateway, fields, idempotency_key, caller, "session")
+    task_id = await _accept(gateway, fields, idempotency_key, caller.tenant, "session")
     return TaskAccepted(
         task_id=task_id, message=f"Session summarization task queued. Task ID: {task_id}"
     )
@@ -88,12 +81,12 @@ async def summarize_session(
 async def summarize_profile(
     body: SummarizeProfileRequest,
     gateway: GatewayDep,
+    caller: Submitter,
     idempotency_key: IdempotencyKey = None,
-    caller: Caller = "anonymous",
 ) -> TaskAccepted:
     """Queue a profile summary over all of a candidate's sessions."""
     fields = {"kind": Kind.PROFILE, **body.model_dump()}
-    task_id = await _accept(gateway, fields, idempotency_key, caller, "profile")
+    task_id = await _accept(gateway, fields, idempotency_key, caller.tenant, "profile")
     return TaskAccepted(
         task_id=task_id, message=f"Profile summarization task queued. Task ID: {task_id}"
     )
@@ -104,7 +97,7 @@ async def summarize_profile(
     response_model=TaskStatusResponse,
     responses={404: {"model": TaskStatusResponse, "description": "Unknown or expired task id"}},
 )
-async def task_status(task_id: str, gateway: GatewayDep) -> Response:
+async def task_status(task_id: str, gateway: GatewayDep, caller: Reader) -> Response:
     """Status of a task; 404 with status UNKNOWN for an id never seen (or expired)."""
     record = await read_record(gateway.redis, gateway.settings.key_prefix, task_id)
     # serialized once, here: FastAPI would validate the model again for response_model
