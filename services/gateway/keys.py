@@ -4,8 +4,8 @@ A revoked key stops working within ``API_KEY_CACHE_SECONDS`` in every gateway pr
 nothing has to tell them, their cached answers simply expire.
 """
 
-from time import monotonic
 from dataclasses import dataclass
+from time import monotonic
 
 from starlette.concurrency import run_in_threadpool
 

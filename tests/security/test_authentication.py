@@ -93,7 +93,12 @@ def test_docs_are_public_admin_or_off(gateway: GatewayFactory, keys: Keys) -> No
     assert public.get("/docs").status_code == 200
     admin = gateway(API_DOCS="admin")
     assert admin.get("/openapi.json").status_code == 401
-    assert admin.get("/openapi.json", headers=bearer(keys.make(scopes=ALL - {Scope.ADMIN}))).status_code == 403
+    assert (
+        admin.get(
+            "/openapi.json", headers=bearer(keys.make(scopes=ALL - {Scope.ADMIN}))
+        ).status_code
+        == 403
+    )
     schema = admin.get("/openapi.json", headers=bearer(keys.acme))
     assert schema.status_code == 200
     assert schema.json()["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
