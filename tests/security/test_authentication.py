@@ -1,6 +1,7 @@
 """Every route: no key or a wrong key is 401, a key without the route's scope 403."""
 
 import sqlite3
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -112,7 +113,7 @@ def test_keys_are_stored_as_hashes_only(keys: Keys, env: dict[str, str]) -> None
     with sqlite3.connect(path) as db:
         db.execute("PRAGMA wal_checkpoint(FULL)")
         rows = db.execute("SELECT * FROM api_keys").fetchall()
-    dump = repr(rows) + open(path, "rb").read().decode("latin-1")
+    dump = repr(rows) + Path(path).read_bytes().decode("latin-1")
     assert len(rows) == 2
     for key in (keys.acme, keys.globex):
         assert key not in dump
