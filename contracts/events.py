@@ -12,7 +12,7 @@ from uuid import uuid4
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from contracts.summary import Summary
-from contracts.types import Attempts, Identifier, Kind, Mode, Role, TurnText
+from contracts.types import DEFAULT_TENANT, Attempts, Identifier, Kind, Mode, Role, Tenant, TurnText
 
 SCHEMA_VERSION: Literal[1] = 1
 
@@ -47,6 +47,11 @@ class SummarizationRequested(_Event):
     """``summarization.requested`` v1: summarize a session or a candidate's profile."""
 
     task_id: Identifier = Field(description="Becomes the Celery task id; the caller polls it.")
+    tenant: Tenant | None = Field(
+        default=None,
+        description=f"Who asks: owns the task, and its session and candidate ids are looked up"
+        f" among this tenant's. Absent: {DEFAULT_TENANT!r} (internal producers).",
+    )
     kind: Kind
     candidate_id: Identifier
     session_id: Identifier | None = Field(default=None, description="Required for kind=session.")
@@ -69,6 +74,7 @@ class SummarizationRequested(_Event):
 
 class _Outcome(_Event):
     task_id: Identifier
+    tenant: Tenant | None = Field(default=None, description="The requesting tenant.")
     kind: Kind
     candidate_id: Identifier | None = None
     session_id: Identifier | None = None

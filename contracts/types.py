@@ -11,6 +11,12 @@ Identifier = Annotated[
 ]
 """An opaque id (UUIDs or any slug of letters, digits, ``_ . : -``)."""
 
+TENANT_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+Tenant = Annotated[str, StringConstraints(pattern=TENANT_PATTERN)]
+"""Who owns a request and what it makes: a calling service (its API key's tenant)."""
+DEFAULT_TENANT = "default"
+"""The tenant of a request event that names none (an internal producer)."""
+
 TurnText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50_000)]
 
 Attempts = Annotated[int, Field(ge=0)]

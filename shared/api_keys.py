@@ -11,12 +11,13 @@ import re
 import secrets
 from enum import StrEnum
 
+from contracts import types
+
 TOKEN_PREFIX = "summ_"
 TOKEN_PATTERN = re.compile(r"summ_[0-9a-f]{12}_[A-Za-z0-9_-]{43}")
-TENANT_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+TENANT_PATTERN = re.compile(types.TENANT_PATTERN)
 """Tenant names go into Redis key names and events: no ``:`` or ``/`` to confuse them."""
-DEFAULT_TENANT = "default"
-"""The tenant of a request event that names none (internal producers)."""
+DEFAULT_TENANT = types.DEFAULT_TENANT
 
 
 class Scope(StrEnum):

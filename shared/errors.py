@@ -27,3 +27,7 @@ class NothingToSummarize(PermanentTaskError):
 
 class TaskTimedOut(PermanentTaskError):
     """The task ran past its soft time limit."""
+
+
+class TaskOfAnotherTenant(PermanentTaskError):
+    """The task id already holds another tenant's summary (a producer reused an id)."""

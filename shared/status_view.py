@@ -2,7 +2,7 @@
 
 Layout (``shared.keys.status``: ``KEY_PREFIX`` + ``task:`` + task id), strings:
 
-    task_id kind candidate_id session_id mode idempotency_key trace_id traceparent
+    task_id tenant kind candidate_id session_id mode idempotency_key trace_id traceparent
     status    public status word (PENDING, STARTED, RETRY, SUCCESS, FAILURE, REVOKED)
     state     Celery's own state name of the last applied event (SENT, RECEIVED, ...)
     ts        epoch seconds of the last applied event (ordering key)
@@ -29,7 +29,7 @@ import redis.asyncio as aioredis
 from contracts.api import ErrorDetail, TaskStatusResponse
 from contracts.events import SummarizationRequested
 from contracts.status import TERMINAL, TaskStatus
-from contracts.types import Kind
+from contracts.types import DEFAULT_TENANT, Kind
 from shared import keys
 from shared.telemetry import current_traceparent
 
@@ -47,6 +47,7 @@ def pending_fields(event: SummarizationRequested, traceparent: str = "") -> dict
     now = datetime.now(UTC)
     fields = {
         "task_id": event.task_id,
+        "tenant": event.tenant or DEFAULT_TENANT,
         "kind": event.kind.value,
         "candidate_id": event.candidate_id,
         "session_id": event.session_id or "",
@@ -127,6 +128,11 @@ class PendingRecords:
         if unless_sent:
             record_keys.append(keys.dispatched(self._prefix, event.task_id))
         return record_keys, args
+
+
+def record_tenant(record: Mapping[str, str]) -> str:
+    """Whose task a record is (records from before tenancy: the default tenant's)."""
+    return record.get("tenant") or DEFAULT_TENANT
 
 
 async def read_record(client: aioredis.Redis, prefix: str, task_id: str) -> dict[str, str] | None:

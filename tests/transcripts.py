@@ -5,7 +5,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from contracts.types import Mode, Role
+from contracts.types import DEFAULT_TENANT, Mode, Role
 from services.worker.summarizer import SessionSource, Turn
 from shared.store import Database
 from shared.store import repository as repo
@@ -43,6 +43,7 @@ def store_transcript(db: Database, doc: dict[str, Any]) -> None:
     with db.session() as session:
         repo.create_session(
             session,
+            tenant=DEFAULT_TENANT,
             session_id=doc["session_id"],
             candidate_id=doc["candidate_id"],
             candidate_name=doc.get("candidate_name"),

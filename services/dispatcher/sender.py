@@ -10,7 +10,7 @@ from opentelemetry import context as otel_context
 
 from contracts.events import SummarizationRequested
 from contracts.streams import TaskNames
-from contracts.types import Kind
+from contracts.types import DEFAULT_TENANT, Kind
 from shared.celery_app import kwargs_repr
 from shared.logging import get_logger
 
@@ -19,9 +19,11 @@ log = get_logger(__name__)
 
 def task_call(event: SummarizationRequested) -> tuple[str, dict[str, object]]:
     """The Celery task name and keyword arguments for a request."""
+    tenant = event.tenant or DEFAULT_TENANT
     if event.kind is Kind.PROFILE:
-        return TaskNames.PROFILE, {"candidate_id": event.candidate_id}
+        return TaskNames.PROFILE, {"candidate_id": event.candidate_id, "tenant": tenant}
     kwargs: dict[str, object] = {
+        "tenant": tenant,
         "session_id": event.session_id,
         "candidate_id": event.candidate_id,
         "mode": event.mode.value,

@@ -40,6 +40,7 @@ def outcome_event(
 ) -> SummarizationCompleted | SummarizationFailed:
     common: dict[str, Any] = {
         "task_id": record["task_id"],
+        "tenant": record.get("tenant") or None,
         "kind": record.get("kind") or ("profile" if not record.get("session_id") else "session"),
         "candidate_id": record.get("candidate_id") or None,
         "session_id": record.get("session_id") or None,
@@ -89,6 +90,7 @@ def original_request(record: Mapping[str, str], meta: Mapping[str, Any] | None) 
     kwargs = (meta or {}).get("kwargs") or {}
     event = {
         "task_id": record["task_id"],
+        "tenant": record.get("tenant") or None,
         "kind": record.get("kind") or "session",
         "candidate_id": record.get("candidate_id") or kwargs.get("candidate_id"),
         "session_id": record.get("session_id") or kwargs.get("session_id"),

@@ -1,7 +1,7 @@
 """What the tasks do: load the source, summarize, store, return. Plain functions.
 
 Each job is idempotent per task id: the summary is written once (first write wins) and
-a rerun returns what was stored.
+a rerun returns what was stored. Each reads and writes its tenant's rows only.
 """
 
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from contracts.events import TranscriptTurn
 from contracts.summary import SessionSummary
-from contracts.types import Kind, Mode, Role
+from contracts.types import DEFAULT_TENANT, Kind, Mode, Role
 from services.worker.context import WorkerContext
 from services.worker.summarizer import SessionSource, SessionWithSummary, Turn
 from shared.errors import CandidateNotFound, InvalidTaskInput, NothingToSummarize, SessionNotFound
@@ -31,17 +31,18 @@ def summarize_session(
     candidate_id: str,
     mode: str = Mode.SELF_REPORT.value,
     transcript: Sequence[dict[str, Any]] | None = None,
+    tenant: str = DEFAULT_TENANT,
 ) -> dict[str, Any]:
     """Summarize one session (inline transcript, else the stored session)."""
     mode_ = _mode(mode)
     with _span("load_source", task_id), ctx.db.session() as db:
-        done = repo.summary_for_task(db, task_id)
+        done = repo.summary_for_task(db, tenant, task_id)
         if done is not None:
             return _payload(done)
         if transcript is not None:
             source = _inline_source(session_id, candidate_id, mode_, transcript)
         else:
-            row = repo.get_session(db, session_id)
+            row = repo.get_session(db, tenant, session_id)
             if row is None:
                 raise SessionNotFound(f"session {session_id} not found")
             if row.candidate_id != candidate_id:
@@ -53,19 +54,21 @@ def summarize_session(
     with _span("summarize", task_id):
         summary = ctx.summarizer.summarize_session(source)
     with _span("store", task_id), ctx.db.session() as db:
-        stored = _save_session_summary(db, task_id, source, summary)
+        stored = _save_session_summary(db, tenant, task_id, source, summary)
         return _payload(stored)
 
 
-def summarize_profile(ctx: WorkerContext, *, task_id: str, candidate_id: str) -> dict[str, Any]:
+def summarize_profile(
+    ctx: WorkerContext, *, task_id: str, candidate_id: str, tenant: str = DEFAULT_TENANT
+) -> dict[str, Any]:
     """Aggregate a candidate's sessions, reusing session summaries of unchanged content."""
     with _span("load_source", task_id, Kind.PROFILE), ctx.db.session() as db:
-        done = repo.summary_for_task(db, task_id)
+        done = repo.summary_for_task(db, tenant, task_id)
         if done is not None:
             return _payload(done)
-        if not repo.candidate_exists(db, candidate_id):
+        if not repo.candidate_exists(db, tenant, candidate_id):
             raise CandidateNotFound(f"candidate {candidate_id} not found")
-        rows = repo.candidate_sessions(db, candidate_id)
+        rows = repo.candidate_sessions(db, tenant, candidate_id)
         if not rows:
             raise NothingToSummarize(f"candidate {candidate_id} has no sessions to summarize")
         current = [_current_summary(ctx, db, task_id, row) for row in rows]
@@ -78,6 +81,7 @@ def summarize_profile(ctx: WorkerContext, *, task_id: str, candidate_id: str) ->
         stored = repo.save_summary(
             db,
             task_id=task_id,
+            tenant=tenant,
             kind=Kind.PROFILE.value,
             candidate_id=candidate_id,
             session_id=None,
@@ -95,7 +99,7 @@ def _current_summary(
 ) -> SessionWithSummary | None:
     """The session's summary for its current content: stored when fresh, else made now."""
     source = _stored_source(row, Mode(row.mode))
-    existing = repo.latest_session_summary(db, row.id, source.content_hash, row.mode)
+    existing = repo.latest_session_summary(db, row.tenant, row.id, source.content_hash, row.mode)
     fresh = existing is not None and (existing.engine, existing.engine_version) == (
         ctx.summarizer.name,
         ctx.summarizer.version,
@@ -107,16 +111,17 @@ def _current_summary(
         summary = ctx.summarizer.summarize_session(source)
     except NothingToSummarize:
         return None
-    _save_session_summary(db, f"{profile_task_id}:{row.id}", source, summary)
+    _save_session_summary(db, row.tenant, f"{profile_task_id}:{row.id}", source, summary)
     return SessionWithSummary(source=source, summary=summary)
 
 
 def _save_session_summary(
-    db: Any, task_id: str, source: SessionSource, summary: SessionSummary
+    db: Any, tenant: str, task_id: str, source: SessionSource, summary: SessionSummary
 ) -> SummaryRow:
     return repo.save_summary(
         db,
         task_id=task_id,
+        tenant=tenant,
         kind=Kind.SESSION.value,
         candidate_id=source.candidate_id,
         session_id=source.session_id,

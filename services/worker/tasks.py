@@ -8,6 +8,7 @@ from celery import Celery, Task
 from celery.exceptions import SoftTimeLimitExceeded
 
 from contracts.streams import TaskNames
+from contracts.types import DEFAULT_TENANT
 from services.worker import jobs
 from services.worker.context import ContextHolder
 from services.worker.lifecycle import LifecycleStream
@@ -43,7 +44,10 @@ def register_tasks(app: Celery, holder: ContextHolder, lifecycle: LifecycleStrea
         task_id = str(request.id)  # a worker's request always has its id
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(
-            task_id=task_id, candidate_id=kwargs.get("candidate_id"), attempt=request.retries + 1
+            task_id=task_id,
+            tenant=kwargs.get("tenant"),
+            candidate_id=kwargs.get("candidate_id"),
+            attempt=request.retries + 1,
         )
         try:
             result = job(holder.get(), task_id=task_id, **kwargs)
@@ -84,10 +88,12 @@ def register_tasks(app: Celery, holder: ContextHolder, lifecycle: LifecycleStrea
         candidate_id: str,
         mode: str = "SELF_REPORT",
         transcript: list[dict[str, Any]] | None = None,
+        tenant: str = DEFAULT_TENANT,
     ) -> dict[str, Any]:
         return run(
             self,
             jobs.summarize_session,
+            tenant=tenant,
             session_id=session_id,
             candidate_id=candidate_id,
             mode=mode,
@@ -95,5 +101,7 @@ def register_tasks(app: Celery, holder: ContextHolder, lifecycle: LifecycleStrea
         )
 
     @app.task(name=TaskNames.PROFILE, **options)
-    def summarize_profile(self: Task[Any, Any], candidate_id: str) -> dict[str, Any]:
-        return run(self, jobs.summarize_profile, candidate_id=candidate_id)
+    def summarize_profile(
+        self: Task[Any, Any], candidate_id: str, tenant: str = DEFAULT_TENANT
+    ) -> dict[str, Any]:
+        return run(self, jobs.summarize_profile, tenant=tenant, candidate_id=candidate_id)

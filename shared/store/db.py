@@ -6,7 +6,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
@@ -29,6 +29,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+class OutdatedStore(RuntimeError):
+    """The store's tables predate a column this version needs (no migrations yet)."""
 
 
 class Database:
@@ -61,11 +65,25 @@ class Database:
         for attempt in range(1, attempts + 1):
             try:
                 Base.metadata.create_all(self.engine)
-                return
+                break
             except (OperationalError, ProgrammingError, IntegrityError):
                 if attempt == attempts:
                     raise
                 time.sleep(0.05 * attempt)
+        self._check_columns()
+
+    def _check_columns(self) -> None:
+        """Refuse tables made by an older version (create_all never alters a table)."""
+        inspector = inspect(self.engine)
+        for table in Base.metadata.sorted_tables:
+            present = {c["name"] for c in inspector.get_columns(table.name)}
+            missing = sorted(set(table.columns.keys()) - present)
+            if missing:
+                raise OutdatedStore(
+                    f"the store's {table.name!r} table has no {', '.join(missing)} column:"
+                    " it was made by an older version. Move the store aside (SQLite: delete"
+                    " the file of DATABASE_URL, e.g. var/summarization.db) or migrate it"
+                )
 
     @contextmanager
     def session(self) -> Iterator[Session]:

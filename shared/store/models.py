@@ -1,5 +1,9 @@
 """Tables: candidates, sessions with their ordered turns, summaries (one per task id),
-and the API keys (hashes) of the calling services."""
+and the API keys (hashes) of the calling services.
+
+Candidates and sessions are the tenant's: their ids are unique within a tenant only, so
+two calling services may use the same candidate id without ever sharing its sessions.
+"""
 
 from datetime import UTC, datetime
 
@@ -7,7 +11,7 @@ from sqlalchemy import (
     Boolean,
     DateTime,
     Float,
-    ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     String,
@@ -28,6 +32,7 @@ class Base(DeclarativeBase):
 class CandidateRow(Base):
     __tablename__ = "candidates"
 
+    tenant: Mapped[str] = mapped_column(String(64), primary_key=True)
     id: Mapped[str] = mapped_column(String(128), primary_key=True)
     name: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -35,9 +40,14 @@ class CandidateRow(Base):
 
 class SessionRow(Base):
     __tablename__ = "sessions"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant", "candidate_id"], ["candidates.tenant", "candidates.id"]),
+        Index("ix_sessions_candidate", "tenant", "candidate_id"),
+    )
 
+    tenant: Mapped[str] = mapped_column(String(64), primary_key=True)
     id: Mapped[str] = mapped_column(String(128), primary_key=True)
-    candidate_id: Mapped[str] = mapped_column(ForeignKey("candidates.id"), index=True)
+    candidate_id: Mapped[str] = mapped_column(String(128))
     mode: Mapped[str] = mapped_column(String(32))
     title: Mapped[str | None] = mapped_column(String(300))
     occurred_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -51,10 +61,16 @@ class SessionRow(Base):
 
 class TurnRow(Base):
     __tablename__ = "turns"
-    __table_args__ = (UniqueConstraint("session_id", "seq"),)
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant", "session_id"], ["sessions.tenant", "sessions.id"], ondelete="CASCADE"
+        ),
+        UniqueConstraint("tenant", "session_id", "seq"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
+    tenant: Mapped[str] = mapped_column(String(64))
+    session_id: Mapped[str] = mapped_column(String(128))
     seq: Mapped[int] = mapped_column(Integer)
     role: Mapped[str] = mapped_column(String(16))
     speaker: Mapped[str] = mapped_column(String(200), default="")
@@ -66,11 +82,12 @@ class SummaryRow(Base):
 
     __tablename__ = "summaries"
     __table_args__ = (
-        Index("ix_summaries_session_latest", "session_id", "created_at"),
-        Index("ix_summaries_candidate_latest", "candidate_id", "kind", "created_at"),
+        Index("ix_summaries_session_latest", "tenant", "session_id", "created_at"),
+        Index("ix_summaries_candidate_latest", "tenant", "candidate_id", "kind", "created_at"),
     )
 
     task_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    tenant: Mapped[str] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(16))
     candidate_id: Mapped[str] = mapped_column(String(128))
     session_id: Mapped[str | None] = mapped_column(String(128))

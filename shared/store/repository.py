@@ -1,4 +1,7 @@
-"""Queries and writes on the store, as plain functions over a SQLAlchemy session."""
+"""Queries and writes on the store, as plain functions over a SQLAlchemy session.
+
+Every read and write names its tenant: one tenant's ids never reach another's rows.
+"""
 
 from collections.abc import Sequence
 from datetime import datetime
@@ -10,6 +13,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from shared.content import content_hash
+from shared.errors import TaskOfAnotherTenant
 from shared.store.models import CandidateRow, SessionRow, SummaryRow, TurnRow
 
 
@@ -17,10 +21,12 @@ class SessionConflict(Exception):
     """A session with this id exists with different content."""
 
 
-def ensure_candidate(db: Session, candidate_id: str, name: str | None = None) -> CandidateRow:
-    row = db.get(CandidateRow, candidate_id)
+def ensure_candidate(
+    db: Session, tenant: str, candidate_id: str, name: str | None = None
+) -> CandidateRow:
+    row = db.get(CandidateRow, (tenant, candidate_id))
     if row is None:
-        row = CandidateRow(id=candidate_id, name=name)
+        row = CandidateRow(tenant=tenant, id=candidate_id, name=name)
         db.add(row)
         db.flush()
     elif name and row.name != name:
@@ -31,6 +37,7 @@ def ensure_candidate(db: Session, candidate_id: str, name: str | None = None) ->
 def create_session(
     db: Session,
     *,
+    tenant: str,
     session_id: str,
     candidate_id: str,
     candidate_name: str | None,
@@ -41,13 +48,14 @@ def create_session(
 ) -> tuple[SessionRow, bool]:
     """Store a session; (row, created). Same id and same content is not an error."""
     digest = content_hash(turns)
-    existing = db.get(SessionRow, session_id)
+    existing = db.get(SessionRow, (tenant, session_id))
     if existing is not None:
         if existing.content_hash != digest or existing.candidate_id != candidate_id:
             raise SessionConflict(f"session {session_id} already exists with other content")
         return existing, False
-    ensure_candidate(db, candidate_id, candidate_name)
+    ensure_candidate(db, tenant, candidate_id, candidate_name)
     row = SessionRow(
+        tenant=tenant,
         id=session_id,
         candidate_id=candidate_id,
         mode=mode,
@@ -65,18 +73,18 @@ def create_session(
     return row, True
 
 
-def get_session(db: Session, session_id: str) -> SessionRow | None:
-    return db.get(SessionRow, session_id)
+def get_session(db: Session, tenant: str, session_id: str) -> SessionRow | None:
+    return db.get(SessionRow, (tenant, session_id))
 
 
-def candidate_exists(db: Session, candidate_id: str) -> bool:
-    return db.get(CandidateRow, candidate_id) is not None
+def candidate_exists(db: Session, tenant: str, candidate_id: str) -> bool:
+    return db.get(CandidateRow, (tenant, candidate_id)) is not None
 
 
-def candidate_sessions(db: Session, candidate_id: str) -> list[SessionRow]:
+def candidate_sessions(db: Session, tenant: str, candidate_id: str) -> list[SessionRow]:
     stmt = (
         select(SessionRow)
-        .where(SessionRow.candidate_id == candidate_id)
+        .where(SessionRow.tenant == tenant, SessionRow.candidate_id == candidate_id)
         .order_by(SessionRow.occurred_at, SessionRow.created_at)
     )
     return list(db.scalars(stmt))
@@ -86,6 +94,7 @@ def save_summary(db: Session, **values: Any) -> SummaryRow:
     """Insert the summary of ``values['task_id']`` unless one exists; return the stored one.
 
     A task that runs twice (redelivery) keeps its first summary and returns it again.
+    ``values['tenant']`` must be the stored one's: a task id is never another tenant's.
     """
     insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
     stmt = insert(SummaryRow).values(**values).on_conflict_do_nothing().returning(SummaryRow)
@@ -93,19 +102,30 @@ def save_summary(db: Session, **values: Any) -> SummaryRow:
     if row is None:  # the task ran before: its first summary stands
         row = db.get(SummaryRow, values["task_id"], populate_existing=True)
     assert row is not None
+    if row.tenant != values["tenant"]:
+        raise TaskOfAnotherTenant(f"task {values['task_id']} is not this tenant's")
     return row
 
 
-def summary_for_task(db: Session, task_id: str) -> SummaryRow | None:
-    return db.get(SummaryRow, task_id)
+def summary_for_task(db: Session, tenant: str, task_id: str) -> SummaryRow | None:
+    row = db.get(SummaryRow, task_id)
+    if row is not None and row.tenant != tenant:
+        raise TaskOfAnotherTenant(f"task {task_id} is not this tenant's")
+    return row
 
 
 def latest_session_summary(
-    db: Session, session_id: str, content_hash: str | None = None, mode: str | None = None
+    db: Session,
+    tenant: str,
+    session_id: str,
+    content_hash: str | None = None,
+    mode: str | None = None,
 ) -> SummaryRow | None:
     """Newest summary of a session (optionally only one made from this exact content)."""
     stmt = select(SummaryRow).where(
-        SummaryRow.kind == "session", SummaryRow.session_id == session_id
+        SummaryRow.tenant == tenant,
+        SummaryRow.kind == "session",
+        SummaryRow.session_id == session_id,
     )
     if content_hash is not None:
         stmt = stmt.where(SummaryRow.content_hash == content_hash)
@@ -114,10 +134,14 @@ def latest_session_summary(
     return db.scalars(stmt.order_by(SummaryRow.created_at.desc()).limit(1)).first()
 
 
-def latest_profile_summary(db: Session, candidate_id: str) -> SummaryRow | None:
+def latest_profile_summary(db: Session, tenant: str, candidate_id: str) -> SummaryRow | None:
     stmt = (
         select(SummaryRow)
-        .where(SummaryRow.kind == "profile", SummaryRow.candidate_id == candidate_id)
+        .where(
+            SummaryRow.tenant == tenant,
+            SummaryRow.kind == "profile",
+            SummaryRow.candidate_id == candidate_id,
+        )
         .order_by(SummaryRow.created_at.desc())
         .limit(1)
     )

@@ -99,6 +99,7 @@ def test_session_request_goes_pending_started_success_with_a_real_summary(
     assert len(completed) == 1
     event = SummarizationCompleted.model_validate(completed[0])
     assert event.summary.model_dump(mode="json") == summary
+    assert event.tenant == "default", "the outcome names the tenant whose key asked"
     # the result reached the view from the lifecycle stream; Celery's backend keeps no copy
     assert result_meta(stack, body["task_id"]) is None
 

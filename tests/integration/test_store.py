@@ -6,8 +6,10 @@ from typing import Any
 
 import pytest
 
+from shared.errors import TaskOfAnotherTenant
 from shared.store import Database
 from shared.store import repository as repo
+from shared.store.db import OutdatedStore
 
 TURNS = [
     ("interviewer", "Priya", "Tell me about your last project."),
@@ -23,10 +25,16 @@ def db(database_url: str) -> Iterator[Database]:
     database.dispose()
 
 
-def store_session(db: Database, session_id: str = "s1", turns: list[tuple[str, str, str]] = TURNS):  # type: ignore[no-untyped-def]
+def store_session(  # type: ignore[no-untyped-def]
+    db: Database,
+    session_id: str = "s1",
+    turns: list[tuple[str, str, str]] = TURNS,
+    tenant: str = "acme",
+):
     with db.session() as s:
         return repo.create_session(
             s,
+            tenant=tenant,
             session_id=session_id,
             candidate_id="c1",
             candidate_name="Ada",
@@ -41,11 +49,11 @@ def test_sessions_keep_their_turns_in_order(db: Database) -> None:
     _, created = store_session(db)
     assert created
     with db.session() as s:
-        loaded = repo.get_session(s, "s1")
+        loaded = repo.get_session(s, "acme", "s1")
         assert loaded is not None
         assert [t.text for t in loaded.turns] == [t[2] for t in TURNS]
         assert loaded.word_count == 13
-        assert repo.candidate_exists(s, "c1")
+        assert repo.candidate_exists(s, "acme", "c1")
 
 
 def test_same_session_twice_is_idempotent_other_content_conflicts(db: Database) -> None:
@@ -59,6 +67,7 @@ def test_same_session_twice_is_idempotent_other_content_conflicts(db: Database) 
 def test_summary_is_written_once_per_task(db: Database) -> None:
     values = {
         "task_id": "t1",
+        "tenant": "acme",
         "kind": "session",
         "candidate_id": "c1",
         "session_id": "s1",
@@ -73,9 +82,45 @@ def test_summary_is_written_once_per_task(db: Database) -> None:
         second = repo.save_summary(s, **values, payload='{"n": 2}')
     assert first.payload == second.payload == '{"n": 1}'
     with db.session() as s:
-        latest = repo.latest_session_summary(s, "s1", "h")
+        latest = repo.latest_session_summary(s, "acme", "s1", "h")
         assert latest is not None
         assert latest.task_id == "t1"
+        assert repo.latest_session_summary(s, "globex", "s1", "h") is None
+    with db.session() as s, pytest.raises(TaskOfAnotherTenant):
+        repo.save_summary(s, **{**values, "tenant": "globex"}, payload="{}")
+    with db.session() as s, pytest.raises(TaskOfAnotherTenant):
+        repo.summary_for_task(s, "globex", "t1")
+
+
+def test_tenants_own_their_ids(db: Database) -> None:
+    """The same session and candidate ids in two tenants are two sessions and two
+    candidates: neither reads, conflicts with nor joins the other's."""
+    store_session(db, tenant="acme")
+    _, created = store_session(db, turns=[("candidate", "Bo", "Other text.")], tenant="globex")
+    assert created, "no conflict with the other tenant's session of the same id"
+    store_session(db, session_id="s2", tenant="globex")
+    with db.session() as s:
+        acme = repo.get_session(s, "acme", "s1")
+        globex = repo.get_session(s, "globex", "s1")
+        assert acme is not None
+        assert globex is not None
+        assert [t.text for t in globex.turns] == ["Other text."]
+        assert [r.id for r in repo.candidate_sessions(s, "acme", "c1")] == ["s1"]
+        assert [r.id for r in repo.candidate_sessions(s, "globex", "c1")] == ["s1", "s2"]
+        assert repo.get_session(s, "acme", "s2") is None
+        assert not repo.candidate_exists(s, "initech", "c1")
+
+
+def test_a_store_made_before_tenancy_is_refused_with_what_to_do(tmp_path: Any) -> None:
+    import sqlite3
+
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as old:
+        old.execute("CREATE TABLE sessions (id VARCHAR(128) PRIMARY KEY, candidate_id TEXT)")
+    database = Database(f"sqlite:///{path}")
+    with pytest.raises(OutdatedStore, match=r"'sessions' table has no .*tenant.*delete"):
+        database.create_schema()
+    database.dispose()
 
 
 def _create_schema(url: str, start: Any) -> None:

@@ -1,4 +1,8 @@
-"""Interview sessions and the latest summaries of sessions and candidates."""
+"""Interview sessions and the latest summaries of sessions and candidates.
+
+Each is the calling tenant's: another tenant's ids read as unknown (404), and a 404 names
+only the id the caller sent.
+"""
 
 from typing import Any
 from uuid import uuid4
@@ -45,6 +49,7 @@ def create_session(
         try:
             row, created = repo.create_session(
                 db,
+                tenant=caller.tenant,
                 session_id=body.session_id or str(uuid4()),
                 candidate_id=body.candidate_id,
                 candidate_name=body.candidate_name,
@@ -63,7 +68,7 @@ def create_session(
 @router.get("/sessions/{session_id}", response_model=SessionOut)
 def get_session(session_id: str, gateway: GatewayDep, caller: Reader) -> SessionOut:
     with gateway.db.session() as db:
-        row = repo.get_session(db, session_id)
+        row = repo.get_session(db, caller.tenant, session_id)
         if row is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"session {session_id} not found")
         return _session_out(row)
@@ -73,7 +78,7 @@ def get_session(session_id: str, gateway: GatewayDep, caller: Reader) -> Session
 def session_summary(session_id: str, gateway: GatewayDep, caller: Reader) -> Any:
     """The newest summary of a session."""
     with gateway.db.session() as db:
-        row = repo.latest_session_summary(db, session_id)
+        row = repo.latest_session_summary(db, caller.tenant, session_id)
         if row is None:
             raise HTTPException(
                 status.HTTP_404_NOT_FOUND, f"session {session_id} has no summary yet"
@@ -85,7 +90,7 @@ def session_summary(session_id: str, gateway: GatewayDep, caller: Reader) -> Any
 def profile_summary(candidate_id: str, gateway: GatewayDep, caller: Reader) -> Any:
     """The newest profile summary of a candidate."""
     with gateway.db.session() as db:
-        row = repo.latest_profile_summary(db, candidate_id)
+        row = repo.latest_profile_summary(db, caller.tenant, candidate_id)
         if row is None:
             raise HTTPException(
                 status.HTTP_404_NOT_FOUND, f"candidate {candidate_id} has no profile summary yet"

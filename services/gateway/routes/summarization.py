@@ -16,7 +16,7 @@ from services.gateway.accept import Overloaded, submit
 from services.gateway.auth import AUTH_RESPONSES, Reader, Submitter
 from services.gateway.deps import GatewayDep
 from services.gateway.idempotency import IdempotencyConflict
-from shared.status_view import read_record, to_response
+from shared.status_view import read_record, record_tenant, to_response
 
 router = APIRouter(prefix="/summarization", tags=["summarization"], responses=AUTH_RESPONSES)
 
@@ -65,7 +65,7 @@ async def summarize_session(
     idempotency_key: IdempotencyKey = None,
 ) -> TaskAccepted:
     """Queue a session summary. Poll the task id at /summarization/task-status."""
-    fields = {"kind": Kind.SESSION, **body.model_dump()}
+    fields = {"kind": Kind.SESSION, **body.model_dump(), "tenant": caller.tenant}
     task_id = await _accept(gateway, fields, idempotency_key, caller.tenant, "session")
     return TaskAccepted(
         task_id=task_id, message=f"Session summarization task queued. Task ID: {task_id}"
@@ -85,7 +85,7 @@ async def summarize_profile(
     idempotency_key: IdempotencyKey = None,
 ) -> TaskAccepted:
     """Queue a profile summary over all of a candidate's sessions."""
-    fields = {"kind": Kind.PROFILE, **body.model_dump()}
+    fields = {"kind": Kind.PROFILE, **body.model_dump(), "tenant": caller.tenant}
     task_id = await _accept(gateway, fields, idempotency_key, caller.tenant, "profile")
     return TaskAccepted(
         task_id=task_id, message=f"Profile summarization task queued. Task ID: {task_id}"
@@ -98,8 +98,11 @@ async def summarize_profile(
     responses={404: {"model": TaskStatusResponse, "description": "Unknown or expired task id"}},
 )
 async def task_status(task_id: str, gateway: GatewayDep, caller: Reader) -> Response:
-    """Status of a task; 404 with status UNKNOWN for an id never seen (or expired)."""
+    """Status of a task; 404 with status UNKNOWN for an id never seen (or expired), or
+    another tenant's (the same answer: nothing says it exists)."""
     record = await read_record(gateway.redis, gateway.settings.key_prefix, task_id)
+    if record is not None and record_tenant(record) != caller.tenant:
+        record = None
     # serialized once, here: FastAPI would validate the model again for response_model
     return Response(
         to_response(task_id, record).model_dump_json(),
