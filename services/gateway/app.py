@@ -20,6 +20,7 @@ from services.gateway.metrics import RequestMetrics
 from services.gateway.ratelimit import TokenBuckets
 from services.gateway.routes import docs, health, sessions, summarization
 from services.gateway.settings import GatewaySettings
+from services.gateway.undispatched import Undispatched
 from shared.envelope import JSONMessageFormat
 from shared.heap import freeze_startup_heap
 from shared.logging import configure_logging
@@ -55,6 +56,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             ),
             backlog=Backlog(redis, settings.stream_requested, settings.consumer_group),
             pending=PendingRecords(redis, settings.key_prefix, settings.status_ttl_seconds),
+            undispatched=Undispatched(
+                redis, settings.stream_requested, settings.consumer_group, settings.max_backlog
+            ),
             keys=KeyCache(
                 db,
                 settings.api_key_cache_seconds,

@@ -12,6 +12,7 @@ from services.gateway.keys import KeyCache
 from services.gateway.limits import Backlog
 from services.gateway.ratelimit import TokenBuckets
 from services.gateway.settings import GatewaySettings
+from services.gateway.undispatched import Undispatched
 from shared.status_view import PendingRecords
 from shared.store import Database
 
@@ -25,6 +26,7 @@ class Gateway:
     idempotency: IdempotencyKeys
     backlog: Backlog
     pending: PendingRecords
+    undispatched: Undispatched
     keys: KeyCache
     buckets: TokenBuckets
 

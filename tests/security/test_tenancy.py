@@ -139,3 +139,24 @@ def test_the_caller_header_counts_only_when_trusted(
     )
     assert trusted.get(f"/sessions/{SID}", headers={"X-Caller-Id": "a:b"}).status_code == 401
     assert trusted.get("/metrics", headers=as_acme).status_code == 403, "no admin by header"
+
+
+def test_a_request_still_on_the_stream_is_pending_for_its_tenant_only(
+    client: TestClient, keys: Keys, env: dict[str, str]
+) -> None:
+    """A request XADDed by a producer has no status record until it is dispatched; its
+    status read finds it on the stream, for the tenant it names (none: ``default``)."""
+    r = redis.Redis.from_url(env["REDIS_URL"], decode_responses=True)
+    stream = env["STREAM_REQUESTED"]
+    r.xadd(stream, {"task_id": "t-g", "tenant": "globex", "kind": "profile", "candidate_id": "c"})
+    r.xadd(stream, {"task_id": "t-d", "kind": "profile", "candidate_id": "c"})
+    r.close()
+    default = bearer(keys.make(tenant="default"))
+    for task_id, owner, others in (
+        ("t-g", bearer(keys.globex), [bearer(keys.acme), default]),
+        ("t-d", default, [bearer(keys.acme), bearer(keys.globex)]),
+    ):
+        path = f"/summarization/task-status/{task_id}"
+        assert client.get(path, headers=owner).json()["status"] == "PENDING"
+        for headers in others:
+            assert client.get(path, headers=headers).status_code == 404

@@ -16,6 +16,7 @@ from services.gateway.accept import Overloaded, submit
 from services.gateway.auth import AUTH_RESPONSES, Reader, Submitter
 from services.gateway.deps import GatewayDep
 from services.gateway.idempotency import IdempotencyConflict
+from services.gateway.undispatched import waiting_record
 from shared.status_view import read_record, record_tenant, to_response
 
 router = APIRouter(prefix="/summarization", tags=["summarization"], responses=AUTH_RESPONSES)
@@ -99,8 +100,13 @@ async def summarize_profile(
 )
 async def task_status(task_id: str, gateway: GatewayDep, caller: Reader) -> Response:
     """Status of a task; 404 with status UNKNOWN for an id never seen (or expired), or
-    another tenant's (the same answer: nothing says it exists)."""
+    another tenant's (the same answer: nothing says it exists).
+
+    A request XADDed by another service is PENDING from the moment it is on the stream,
+    before a dispatcher has read it."""
     record = await read_record(gateway.redis, gateway.settings.key_prefix, task_id)
+    if record is None and (waiting := await gateway.undispatched.find(task_id)):
+        record = waiting_record(task_id, *waiting)
     if record is not None and record_tenant(record) != caller.tenant:
         record = None
     # serialized once, here: FastAPI would validate the model again for response_model
