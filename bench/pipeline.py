@@ -676,6 +676,9 @@ def main(argv: list[str] | None = None) -> int:
         "WORKER_CONCURRENCY": args.worker_concurrency,
         "GATEWAY_WORKERS": args.gateway_workers,
         "LOG_LEVEL": "WARNING",
+        # every request names the same candidate: the benchmark measures the pipeline,
+        # not the cap (the bench key has no rate limit either)
+        "MAX_ACTIVE_PER_CANDIDATE": "0",
         **(SOAK_ENV if args.soak else {}),
     }
     stack = Stack(env, tmp)

@@ -32,3 +32,9 @@ def idempotency(prefix: str, caller: str, key: str) -> str:
 def rate_bucket(prefix: str, key_id: str) -> str:
     """Hash: an API key's token bucket (tokens left, when last counted)."""
     return f"{prefix}rate:{key_id}"
+
+
+def running(prefix: str, tenant: str, candidate_id: str) -> str:
+    """Sorted set: a candidate's tasks holding a slot (task id -> when it took it).
+    Tenant names have no ``:``, so the first one after ``running:`` ends the tenant."""
+    return f"{prefix}running:{tenant}:{candidate_id}"

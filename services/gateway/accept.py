@@ -27,6 +27,10 @@ class Overloaded(Exception):
     pass
 
 
+class CandidateBusy(Exception):
+    """Every slot of the candidate holds an unfinished task."""
+
+
 async def submit(
     gateway: Gateway,
     fields: dict[str, object],
@@ -34,7 +38,8 @@ async def submit(
     caller: str,
     route: str,
 ) -> str:
-    """Accept a request (or find the one this key already accepted); its task id."""
+    """Accept a request of tenant ``caller`` (or find the one this key already accepted);
+    its task id."""
     digest = body_hash(route, orjson.dumps(fields, option=orjson.OPT_SORT_KEYS))
     if idempotency_key:
         found = await gateway.idempotency.existing(caller, idempotency_key, digest)
@@ -54,12 +59,23 @@ async def submit(
         {**fields, "task_id": task_id, "idempotency_key": idempotency_key}
     )
     try:
-        await accept(gateway, event)
-    except Exception:
+        await _accept_in_a_slot(gateway, event, caller)
+    except BaseException:
         if idempotency_key:
             await gateway.idempotency.release(caller, idempotency_key)
         raise
     return task_id
+
+
+async def _accept_in_a_slot(gateway: Gateway, event: SummarizationRequested, tenant: str) -> None:
+    """Accept ``event`` in one of its candidate's slots, or raise ``CandidateBusy``."""
+    if not await gateway.slots.take(tenant, event.candidate_id, event.task_id):
+        raise CandidateBusy
+    try:
+        await accept(gateway, event)
+    except BaseException:
+        await gateway.slots.release(tenant, event.candidate_id, event.task_id)
+        raise
 
 
 async def accept(gateway: Gateway, event: SummarizationRequested) -> None:

@@ -15,7 +15,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from services.gateway.deps import Gateway
 from services.gateway.idempotency import IdempotencyKeys
 from services.gateway.keys import KeyCache
-from services.gateway.limits import Backlog, BodySizeLimit
+from services.gateway.limits import Backlog, BodySizeLimit, CandidateSlots, HeaderLimits
 from services.gateway.metrics import RequestMetrics
 from services.gateway.ratelimit import TokenBuckets
 from services.gateway.routes import docs, health, sessions, summarization
@@ -66,6 +66,12 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                 settings.rate_limit_burst,
             ),
             buckets=TokenBuckets(redis, settings.key_prefix),
+            slots=CandidateSlots(
+                redis,
+                settings.key_prefix,
+                settings.max_active_per_candidate,
+                settings.status_ttl_seconds,
+            ),
         )
         freeze_startup_heap()
         try:
@@ -88,6 +94,10 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.state.metrics_registry = metrics_registry()
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestMetrics)
+    # outermost: headers are judged before any other middleware reads them
+    app.add_middleware(
+        HeaderLimits, max_count=settings.max_header_count, max_bytes=settings.max_header_bytes
+    )
     FastAPIInstrumentor.instrument_app(
         app,
         tracer_provider=provider,

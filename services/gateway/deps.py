@@ -9,7 +9,7 @@ from faststream.redis import RedisBroker
 
 from services.gateway.idempotency import IdempotencyKeys
 from services.gateway.keys import KeyCache
-from services.gateway.limits import Backlog
+from services.gateway.limits import Backlog, CandidateSlots
 from services.gateway.ratelimit import TokenBuckets
 from services.gateway.settings import GatewaySettings
 from services.gateway.undispatched import Undispatched
@@ -29,6 +29,7 @@ class Gateway:
     undispatched: Undispatched
     keys: KeyCache
     buckets: TokenBuckets
+    slots: CandidateSlots
 
 
 async def get_gateway(request: Request) -> Gateway:

@@ -1,10 +1,56 @@
-"""Refuse what the gateway cannot hold: oversized bodies (413) and a full backlog (503)."""
+"""Refuse what the gateway cannot hold: too many or too large headers (431), oversized
+bodies (413), a candidate with all its slots taken (429) and a full backlog (503)."""
 
 import time
+from importlib import resources
 
 import redis.asyncio as aioredis
 from redis.exceptions import ResponseError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from shared import keys
+
+SLOT_LUA = resources.files("shared").joinpath("lua/candidate_slot.lua").read_text()
+UNRECORDED_SLOT_SECONDS = 60
+"""A slot whose task never got a status record (its gateway died) is freed after this."""
+
+
+class HeaderLimits:
+    """ASGI middleware: 431 for more than ``max_count`` headers or ``max_bytes`` of them
+    (names and values), before anything else reads them."""
+
+    def __init__(self, app: ASGIApp, max_count: int, max_bytes: int) -> None:
+        self.app = app
+        self.max_count = max_count
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            headers = scope["headers"]
+            size = sum(len(name) + len(value) for name, value in headers)
+            if len(headers) > self.max_count or size > self.max_bytes:
+                body = b'{"detail":"request headers too large (limits: %d headers, %d bytes)"}' % (
+                    self.max_count,
+                    self.max_bytes,
+                )
+                await _refuse(send, 431, body)
+                return
+        await self.app(scope, receive, send)
+
+
+async def _refuse(send: Send, status: int, body: bytes) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 class BodySizeLimit:
@@ -47,14 +93,40 @@ class BodySizeLimit:
 
     async def _refuse(self, send: Send) -> None:
         body = b'{"detail":"request body too large (limit %d bytes)"}' % self.max_bytes
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [(b"content-type", b"application/json")],
-            }
+        await _refuse(send, 413, body)
+
+
+class CandidateSlots:
+    """At most ``slots`` unfinished tasks per candidate (of a tenant): LLM work is
+    expensive, and one caller must not fill the workers with one candidate. One script
+    call per new task; ``slots`` 0 is no limit (and no round trip)."""
+
+    def __init__(self, client: aioredis.Redis, prefix: str, slots: int, max_age: int) -> None:
+        self._redis = client
+        self._prefix = prefix
+        self.slots = slots
+        self._max_age = max_age
+        self._script = client.register_script(SLOT_LUA)
+
+    async def take(self, tenant: str, candidate_id: str, task_id: str) -> bool:
+        if self.slots <= 0:
+            return True
+        taken = await self._script(
+            keys=[keys.running(self._prefix, tenant, candidate_id)],
+            args=[
+                self.slots,
+                task_id,
+                keys.status(self._prefix, ""),
+                self._max_age,
+                UNRECORDED_SLOT_SECONDS,
+            ],
         )
-        await send({"type": "http.response.body", "body": body})
+        return bool(taken)
+
+    async def release(self, tenant: str, candidate_id: str, task_id: str) -> None:
+        """Give back the slot of a task that was not accepted after all."""
+        if self.slots > 0:
+            await self._redis.zrem(keys.running(self._prefix, tenant, candidate_id), task_id)
 
 
 def _replay(messages: list[Message], receive: Receive) -> Receive:

@@ -19,6 +19,13 @@ class GatewaySettings(CommonSettings):
     )
     retry_after_seconds: int = Field(default=5, ge=1, description="Retry-After on 503.")
     idempotency_ttl_seconds: int = Field(default=24 * 3600, ge=60)
+    max_header_count: int = Field(default=100, ge=10, description="More headers: 431.")
+    max_header_bytes: int = Field(
+        default=16_384, ge=1024, description="Headers (names and values) over this: 431."
+    )
+    max_active_per_candidate: int = Field(
+        default=10, ge=0, description="Unfinished tasks per candidate before 429; 0 = no limit."
+    )
 
     api_key_cache_seconds: float = Field(
         default=5.0, ge=0, le=300, description="A key lookup is reused this long (revocation lag)."

@@ -29,7 +29,12 @@ def test_two_gateway_workers_share_the_port_and_their_metrics(
 ) -> None:
     metrics_dir = tmp_path / "metrics"
     metrics_dir.mkdir()
-    env = {**stack_env, "GATEWAY_WORKERS": "2", "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
+    env = {
+        **stack_env,
+        "GATEWAY_WORKERS": "2",
+        "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
+        "MAX_ACTIVE_PER_CANDIDATE": "0",  # forty unfinished tasks of one candidate
+    }
     stack = Stack(env, tmp_path)
     try:
         stack.start("gateway")

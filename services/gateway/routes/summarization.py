@@ -12,7 +12,7 @@ from contracts.api import (
     TaskStatusResponse,
 )
 from contracts.types import Kind
-from services.gateway.accept import Overloaded, submit
+from services.gateway.accept import CandidateBusy, Overloaded, submit
 from services.gateway.auth import AUTH_RESPONSES, Reader, Submitter
 from services.gateway.deps import GatewayDep
 from services.gateway.idempotency import IdempotencyConflict
@@ -34,6 +34,10 @@ IdempotencyKey = Annotated[
 ACCEPT_RESPONSES: dict[int | str, dict[str, object]] = {
     409: {"description": "Idempotency-Key reused with a different body"},
     413: {"description": "Body over MAX_BODY_BYTES"},
+    429: {
+        "description": "The key's rate limit, or MAX_ACTIVE_PER_CANDIDATE unfinished tasks"
+        " of this candidate; retry after Retry-After seconds"
+    },
     503: {"description": "Backlog over MAX_BACKLOG; retry after Retry-After seconds"},
 }
 
@@ -49,6 +53,13 @@ async def _accept(
         raise HTTPException(
             status.HTTP_503_SERVICE_UNAVAILABLE,
             "too many requests waiting to be dispatched; retry later",
+            headers={"Retry-After": str(gateway.settings.retry_after_seconds)},
+        ) from None
+    except CandidateBusy:
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            f"candidate {fields['candidate_id']} has {gateway.slots.slots} summaries in"
+            " progress, the most it may have; retry when one is done",
             headers={"Retry-After": str(gateway.settings.retry_after_seconds)},
         ) from None
 
