@@ -59,6 +59,9 @@ def make_celery(
         transport["global_keyprefix"] = settings.celery_key_prefix
         backend["global_keyprefix"] = settings.celery_key_prefix
     app.conf.update(
+        # rediss://: the settings' TLS options (kombu would otherwise not verify at all)
+        broker_use_ssl=settings.redis_tls.celery_options(settings.celery_broker_url),
+        redis_backend_use_ssl=settings.redis_tls.celery_options(settings.celery_result_backend),
         broker_transport="shared.kombu_redis:Transport",
         task_serializer="json",
         result_serializer="json",

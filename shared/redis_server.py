@@ -16,12 +16,15 @@ from pathlib import Path
 import redis
 
 from shared.logging import get_logger
+from shared.redis_tls import SYSTEM_CAS, RedisTls
 
 log = get_logger(__name__)
 
 
-def is_reachable(url: str, timeout: float = 0.5) -> bool:
-    client = redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout)
+def is_reachable(url: str, timeout: float = 0.5, tls: RedisTls = SYSTEM_CAS) -> bool:
+    client = redis.Redis.from_url(
+        url, socket_connect_timeout=timeout, socket_timeout=timeout, **tls.client_options(url)
+    )
     try:
         return bool(client.ping())
     except (redis.RedisError, OSError):
@@ -107,9 +110,11 @@ class BundledRedis:
             self.process.wait()
 
 
-def ensure_redis(url: str, data_dir: Path) -> tuple[str, BundledRedis | None]:
+def ensure_redis(
+    url: str, data_dir: Path, tls: RedisTls = SYSTEM_CAS
+) -> tuple[str, BundledRedis | None]:
     """``url`` when reachable, else the URL of a freshly started bundled server."""
-    if is_reachable(url):
+    if is_reachable(url, tls=tls):
         return url, None
     log.warning("redis_unreachable_starting_bundled", url=url)
     server = BundledRedis(port=free_port(), data_dir=data_dir).start()

@@ -4,14 +4,16 @@ All settings come from environment variables (names are the field names upper-ca
 a wrong value stops the service at start-up with an error naming the variable.
 """
 
+import os
 from functools import cached_property
 from typing import Literal, Self
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from contracts.streams import Streams
+from shared.redis_tls import RedisTls, uses_tls
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 DEFAULT_DATABASE_URL = "sqlite:///var/summarization.db"
@@ -28,6 +30,13 @@ def redis_db_index(url: str) -> int:
     return int(path) if path.isdigit() else 0
 
 
+REDIS_URL_SETTINGS = ("redis_url", "celery_broker_url", "celery_result_backend")
+
+
+def _has_password(password: str | None, query: str) -> bool:
+    return bool(password) or bool(parse_qs(query).get("password"))
+
+
 class CommonSettings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore", frozen=True)
 
@@ -42,6 +51,12 @@ class CommonSettings(BaseSettings):
     celery_key_prefix: str = Field(
         default="", description="Prefix for every Celery key and channel (isolation)."
     )
+    redis_tls_verify: bool = Field(
+        default=True, description="rediss://: check the server's certificate and host name."
+    )
+    redis_tls_ca_file: str = Field(default="", description="rediss://: the CAs to trust.")
+    redis_tls_cert_file: str = Field(default="", description="rediss://: client certificate.")
+    redis_tls_key_file: str = Field(default="", description="rediss://: its private key.")
     database_url: str = DEFAULT_DATABASE_URL
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["auto", "json", "console"] = "auto"
@@ -89,11 +104,55 @@ class CommonSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _check_urls(self) -> Self:
-        for name in ("redis_url", "celery_broker_url", "celery_result_backend"):
-            scheme = urlsplit(getattr(self, name)).scheme
-            if scheme not in {"redis", "rediss", "unix"}:
-                raise ValueError(f"{name.upper()} must be a redis:// URL, got scheme {scheme!r}")
+        for name in REDIS_URL_SETTINGS:
+            url = urlsplit(getattr(self, name))
+            if url.scheme not in {"redis", "rediss", "unix"}:
+                raise ValueError(
+                    f"{name.upper()} must be a redis:// URL, got scheme {url.scheme!r}"
+                )
+            if any(key.startswith("ssl") for key in parse_qs(url.query)):
+                raise ValueError(
+                    f"{name.upper()}: TLS options go in the REDIS_TLS_* settings, not in the"
+                    " URL (each Redis client reads URL options its own way)"
+                )
+            if self.environment == "production" and not _has_password(url.password, url.query):
+                raise ValueError(
+                    f"{name.upper()} has no password: production Redis needs credentials"
+                    " (redis://user:password@host/db, an ACL user per component)"
+                )
         return self
+
+    @model_validator(mode="after")
+    def _check_tls(self) -> Self:
+        tls = {"redis_tls_ca_file", "redis_tls_cert_file", "redis_tls_key_file"}
+        for name in sorted(tls):
+            path = getattr(self, name)
+            if path and not os.access(path, os.R_OK):
+                raise ValueError(f"{name.upper()}: cannot read {path!r}")
+        if bool(self.redis_tls_cert_file) != bool(self.redis_tls_key_file):
+            raise ValueError("REDIS_TLS_CERT_FILE and REDIS_TLS_KEY_FILE go together")
+        given = sorted(n.upper() for n in tls if getattr(self, n))
+        if not self.redis_tls_verify:
+            given.append("REDIS_TLS_VERIFY")
+        if given and not any(uses_tls(getattr(self, n)) for n in REDIS_URL_SETTINGS):
+            raise ValueError(
+                f"{', '.join(given)} set, but no Redis URL is rediss://: nothing would use TLS"
+            )
+        if self.environment == "production" and not self.redis_tls_verify:
+            raise ValueError(
+                "REDIS_TLS_VERIFY=false in production: give the server's CA in"
+                " REDIS_TLS_CA_FILE instead"
+            )
+        return self
+
+    @cached_property
+    def redis_tls(self) -> RedisTls:
+        return RedisTls(
+            verify=self.redis_tls_verify,
+            ca_file=self.redis_tls_ca_file,
+            cert_file=self.redis_tls_cert_file,
+            key_file=self.redis_tls_key_file,
+        )
 
     @model_validator(mode="after")
     def _check_time_limits(self) -> Self:

@@ -59,7 +59,8 @@ def _redrive(args: argparse.Namespace, settings: CommonSettings) -> int:
     from shared.celery_app import make_celery
     from shared.redis_client import sync_redis
 
-    tool = Redrive(settings, sync_redis(settings.redis_url), make_celery(settings))
+    client = sync_redis(settings.redis_url, settings.redis_tls)
+    tool = Redrive(settings, client, make_celery(settings))
     if args.action == "list":
         for letter in tool.entries(args.dlq):
             print(json.dumps(letter.as_dict()))

@@ -81,7 +81,7 @@ def run(demo: bool = True, data_dir: Path = Path("var")) -> int:
     api_key, made = development_key(
         settings.database_url, os.environ.get("SUMMARIZATION_API_KEY", "")
     )
-    redis_url, server = ensure_redis(settings.redis_url, data_dir / "redis")
+    redis_url, server = ensure_redis(settings.redis_url, data_dir / "redis", settings.redis_tls)
     env = child_env(redis_url, bundled=server is not None)
     children = [Child(name, env) for name in SERVICES]
     stopping = False

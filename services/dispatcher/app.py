@@ -31,7 +31,7 @@ from shared.celery_app import make_celery
 from shared.envelope import JSONMessageFormat, decode_entry
 from shared.logging import get_logger
 from shared.ops_server import OpsServer
-from shared.redis_client import async_redis, sync_redis
+from shared.redis_client import async_redis, broker_security, sync_redis
 from shared.status_view import PendingRecords
 from shared.telemetry import configure_tracing
 
@@ -57,11 +57,12 @@ async def raw_batch(msg: Any, _: Any) -> Any:
 class DispatcherService:
     def __init__(self, settings: DispatcherSettings) -> None:
         self.settings = settings
-        self.redis = async_redis(settings.redis_url)
+        self.redis = async_redis(settings.redis_url, settings.redis_tls)
         provider = configure_tracing("dispatcher")
         CeleryInstrumentor().instrument(tracer_provider=provider)  # type: ignore[no-untyped-call]
         self.broker = RedisBroker(
             settings.redis_url,
+            security=broker_security(settings.redis_url, settings.redis_tls),
             message_format=JSONMessageFormat,
             logger=logging.getLogger("faststream"),
             log_level=logging.DEBUG,  # FastStream's per-batch "Received"/"Processed"
@@ -81,7 +82,7 @@ class DispatcherService:
         )
         self.groups_recreated = 0
         self.group_recreated_at = ""
-        self.raw_redis = async_redis(settings.redis_url, decode=False)
+        self.raw_redis = async_redis(settings.redis_url, settings.redis_tls, decode=False)
         self.reclaimer = Reclaimer(settings, self.raw_redis, self.dispatcher)
         self.redispatcher = Redispatcher(settings, self.raw_redis, self.dispatcher)
         self.subscriber = self.broker.subscriber(
@@ -144,7 +145,7 @@ class DispatcherService:
 
     def ops(self) -> OpsServer:
         """/healthz, /readyz (Redis answers, the group exists), /metrics."""
-        client = sync_redis(self.settings.redis_url)
+        client = sync_redis(self.settings.redis_url, self.settings.redis_tls)
         stream, group = self.settings.stream_requested, self.settings.consumer_group
 
         def group_exists() -> None:

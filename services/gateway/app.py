@@ -14,7 +14,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 
 from services.gateway.deps import Gateway
 from services.gateway.idempotency import IdempotencyKeys
-from services.gateway.keys import KeyCache
+from services.gateway.keys import KeyCache, check_key_store
 from services.gateway.limits import Backlog, BodySizeLimit, CandidateSlots, HeaderLimits
 from services.gateway.metrics import RequestMetrics
 from services.gateway.ratelimit import TokenBuckets
@@ -24,7 +24,7 @@ from services.gateway.undispatched import Undispatched
 from shared.envelope import JSONMessageFormat
 from shared.heap import freeze_startup_heap
 from shared.logging import configure_logging
-from shared.redis_client import async_redis
+from shared.redis_client import async_redis, broker_security
 from shared.status_view import PendingRecords
 from shared.store import Database
 from shared.telemetry import configure_tracing
@@ -38,9 +38,11 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db = Database(settings.database_url)
         db.create_schema()
-        redis = async_redis(settings.redis_url)
+        check_key_store(db, production=settings.environment == "production")
+        redis = async_redis(settings.redis_url, settings.redis_tls)
         broker = RedisBroker(
             settings.redis_url,
+            security=broker_security(settings.redis_url, settings.redis_tls),
             message_format=JSONMessageFormat,
             logger=logging.getLogger("faststream"),
             middlewares=[RedisTelemetryMiddleware(tracer_provider=provider)],

@@ -10,8 +10,11 @@ from time import monotonic
 from starlette.concurrency import run_in_threadpool
 
 from shared.api_keys import TOKEN_PATTERN, Scope, key_hash
+from shared.logging import get_logger
 from shared.store import Database
 from shared.store import api_keys as store
+
+log = get_logger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,3 +67,22 @@ class KeyCache:
                 rate_per_second=self._rate if row.rate_per_second is None else row.rate_per_second,
                 burst=self._burst if row.burst is None else row.burst,
             )
+
+
+class KeyStoreRefused(RuntimeError):
+    """The key store is not fit for this environment."""
+
+
+def check_key_store(db: Database, production: bool) -> None:
+    """At start-up: production refuses development keys (``summarization run`` makes
+    them, with every scope); any environment says when no key exists (nobody can call)."""
+    with db.session() as session:
+        development = store.active_development_keys(session)
+        active = store.list_keys(session)
+    if production and development:
+        raise KeyStoreRefused(
+            f"development API key(s) {', '.join(development)} are active in production:"
+            " revoke them (summarization keys revoke <id>)"
+        )
+    if not active:
+        log.warning("no_api_keys", hint="summarization keys create --tenant <name>")

@@ -39,7 +39,7 @@ def main() -> None:
     configure_tracing("projector")
     app = make_celery(settings)
     writer = TransitionWriter(
-        sync_redis(settings.redis_url, decode=False),
+        sync_redis(settings.redis_url, settings.redis_tls, decode=False),
         settings.key_prefix,
         settings.status_ttl_seconds,
         settings.stream_maxlen,
@@ -47,9 +47,11 @@ def main() -> None:
     )
     results = ResultReader(app)
     projector = Projector(settings, writer, results)
-    lifecycle = LifecycleConsumer(settings, sync_redis(settings.redis_url), projector)
+    lifecycle = LifecycleConsumer(
+        settings, sync_redis(settings.redis_url, settings.redis_tls), projector
+    )
     reconciler = Reconciler(settings, writer, results, projector)
-    state = sync_redis(settings.redis_url)
+    state = sync_redis(settings.redis_url, settings.redis_tls)
     REGISTRY.register(RedisStateCollector(state, settings))
     ping = state.ping
     OpsServer(

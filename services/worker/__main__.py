@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> None:
         if not app.control.ping(destination=[hostname], timeout=1.0):
             raise TimeoutError(f"{hostname} did not answer Celery's ping")
 
-    broker = sync_redis(settings.celery_broker_url)
+    broker = sync_redis(settings.celery_broker_url, settings.redis_tls)
     OpsServer("worker", settings.ops_port, {"broker": broker.ping, "celery": celery_ping}).start()
     args = [
         "worker",

@@ -66,6 +66,7 @@ class _OwnConnection(threading.local):
 class LifecycleStream:
     def __init__(self, settings: CommonSettings) -> None:
         self._url = settings.redis_url
+        self._tls = settings.redis_tls
         self._stream = settings.stream_lifecycle
         self._hostname = f"{socket.gethostname()}:{os.getpid()}"
         self._client: redis.Redis | None = None
@@ -74,7 +75,7 @@ class LifecycleStream:
 
     def _redis(self) -> redis.Redis:
         if self._client is None or self._pid != os.getpid():
-            self._client = sync_redis(self._url, socket_timeout=SOCKET_TIMEOUT)
+            self._client = sync_redis(self._url, self._tls, socket_timeout=SOCKET_TIMEOUT)
             self._pid = os.getpid()
         return self._client
 
