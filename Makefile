@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv run test lint format schemas faults security bench soak clean
+.PHONY: venv run test lint format schemas faults security secrets bench soak clean
 
 venv: $(STAMP)
 
@@ -37,6 +37,9 @@ faults: $(STAMP)
 
 security: $(STAMP)
 	$(BIN)/python -m pytest -q tests/security
+
+secrets: $(STAMP)
+	$(BIN)/summarization secrets
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.pipeline -n 2000 --rounds 3

@@ -30,6 +30,10 @@ def main(argv: list[str] | None = None) -> int:
     redrive.add_argument("--all", action="store_true", help="every entry of --dlq")
     redrive.add_argument("--dry-run", action="store_true", help="show, do not submit")
     keys.add_parser(sub)
+    made = sub.add_parser("secrets", help="make compose's secrets (Redis ACL users, passwords)")
+    made.add_argument("--acl", default="deploy/redis/acl.toml", help="the Redis users")
+    made.add_argument("--out", default="deploy/secrets", help="where the files go")
+    made.add_argument("--redis-host", default="redis:6379", help="host:port in the URLs")
     args = parser.parse_args(argv)
 
     settings = CommonSettings()
@@ -42,6 +46,14 @@ def main(argv: list[str] | None = None) -> int:
         return _redrive(args, settings)
     if args.command == "keys":
         return keys.run(args, settings.database_url)
+    if args.command == "secrets":
+        from pathlib import Path
+
+        from services.cli.secrets import make_secrets
+
+        for path in make_secrets(Path(args.acl), Path(args.out), args.redis_host):
+            print(path)
+        return 0
     if args.command == "demo":
         from services.cli.demo import load_demo
 

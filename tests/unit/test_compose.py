@@ -5,6 +5,8 @@ from pathlib import Path
 
 import yaml
 
+from services.cli.secrets import make_secrets
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -44,7 +46,7 @@ def test_observability_files_exist_and_alerts_parse() -> None:
     for service in compose["services"].values():
         for volume in service.get("volumes", []):
             source = volume.split(":")[0]
-            if source.startswith("./"):
+            if source.startswith("./") and not source.startswith("./deploy/secrets/"):
                 assert (ROOT / source).exists(), source
     rules = yaml.safe_load((ROOT / "deploy/prometheus/alerts.yml").read_text())
     names = [r["alert"] for g in rules["groups"] for r in g["rules"]]
@@ -56,3 +58,44 @@ def test_observability_files_exist_and_alerts_parse() -> None:
     scrape = yaml.safe_load((ROOT / "deploy/prometheus/prometheus.yml").read_text())
     jobs = {job["job_name"] for job in scrape["scrape_configs"]}
     assert jobs == {"gateway", "dispatcher", "worker", "projector"}
+
+
+def test_every_secret_compose_reads_is_made_by_make_secrets(tmp_path: Path) -> None:
+    """Redis runs with ACL users only, Flower behind basic auth, Grafana with a generated
+    admin password: all from files `summarization secrets` writes (never in the repo)."""
+    made = {p.name for p in make_secrets(ROOT / "deploy/redis/acl.toml", tmp_path / "s")}
+    compose = load()
+    wanted = set()
+    for name, service in compose["services"].items():
+        for path in service.get("env_file", []):
+            assert path.startswith("deploy/secrets/"), name
+            wanted.add(path.removeprefix("deploy/secrets/"))
+        for volume in service.get("volumes", []):
+            if volume.startswith("./deploy/secrets/"):
+                wanted.add(volume.split(":")[0].removeprefix("./deploy/secrets/"))
+    assert wanted <= made
+    assert "--aclfile" in compose["services"]["redis"]["command"]
+    for name in ("gateway", "dispatcher", "worker", "projector", "flower"):
+        assert f"deploy/secrets/{name}.env" in compose["services"][name]["env_file"], name
+        assert "REDIS_URL" not in compose["services"][name].get("environment", {}), name
+    flower = (tmp_path / "s" / "flower-auth.env").read_text()
+    assert flower.startswith("FLOWER_BASIC_AUTH=admin:")
+    assert len(flower) > 40
+    grafana = (tmp_path / "s" / "grafana.env").read_text()
+    assert "GF_SECURITY_ADMIN_PASSWORD=" in grafana
+    assert "GF_AUTH_ANONYMOUS_ENABLED=false" in grafana
+    users = (tmp_path / "s" / "users.acl").read_text()
+    assert users.splitlines()[0] == "user default on nopass resetkeys resetchannels -@all +ping"
+    for env in (tmp_path / "s").glob("*.env"):
+        for line in env.read_text().splitlines():
+            if line.startswith("REDIS_PASSWORD="):
+                assert line.split("=", 1)[1] not in users, "the ACL file holds hashes only"
+
+
+def test_secrets_are_kept_when_made_again(tmp_path: Path) -> None:
+    acl = ROOT / "deploy/redis/acl.toml"
+    make_secrets(acl, tmp_path)
+    before = {p.name: p.read_text() for p in tmp_path.iterdir()}
+    make_secrets(acl, tmp_path)
+    assert {p.name: p.read_text() for p in tmp_path.iterdir()} == before
+    assert all(p.stat().st_mode & 0o077 == 0 for p in tmp_path.iterdir())
