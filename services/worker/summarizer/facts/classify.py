@@ -104,6 +104,13 @@ def _cued(kind: FactKind, span: Span, base: float = 1.2) -> Candidate | None:
     return Candidate(kind, span, score, anchor)
 
 
+def _personal(kind: FactKind, span: Span) -> Candidate | None:
+    """Why they leave, what they want: said of themselves, or in answer to the question."""
+    if not (_FIRST_PERSON.search(span.text) or _asked(kind, span)):
+        return None
+    return _cued(kind, span)
+
+
 def _role(kind: FactKind, span: Span) -> Candidate | None:
     title = TITLE_RE.search(span.text)
     if title is None:
@@ -148,12 +155,14 @@ def _achievement(kind: FactKind, span: Span) -> Candidate | None:
 def _money(kind: FactKind, span: Span) -> Candidate | None:
     money = [m for m in span.numbers if m.money or (m.number.scaled and m.number.value >= 1e4)]
     match = _cue(kind, span)
-    asked = kind in span.asked
-    if match is None and not (money and asked):
+    if match is None and not (money and _asked(kind, span)):
         return None
+    figures = money or [
+        m for m in span.numbers if not (m.number.year or m.number.weak or m.duration)
+    ]
     score = 1.2 + (1.0 if money else 0.0) + _asked(kind, span)
-    anchor = money[0].number.start if money else span.start + match.start() if match else None
-    return Candidate(kind, span, score, anchor, tuple(money))
+    anchor = figures[0].number.start if figures else span.start + match.start() if match else None
+    return Candidate(kind, span, score, anchor, tuple(figures))
 
 
 def _notice(kind: FactKind, span: Span) -> Candidate | None:
@@ -186,4 +195,6 @@ _RULES: dict[FactKind, Callable[[FactKind, Span], Candidate | None]] = {
     FactKind.COMPENSATION: _money,
     FactKind.NOTICE: _notice,
     FactKind.STATEMENT: _statement,
+    FactKind.MOTIVATION: _personal,
+    FactKind.REASON_FOR_LEAVING: _personal,
 }

@@ -24,6 +24,10 @@ ROLE_HEADS = (
     r"counselor|advisor|adviser|contractor|freelancer|sre|pm|owner|secretary|receptionist|"
     r"librarian|curator|scheduler|dispatcher|estimator|welder|plumber|carpenter|machinist"
 )
+_COUNTS = (
+    r"two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|\w+teen|twenty\S*|thirty\S*|"
+    r"forty\S*|fifty\S*|sixty\S*|seventy\S*|eighty\S*|ninety\S*|a dozen|a hundred"
+)
 HEAD_RE = re.compile(r"\b(?:" + ROLE_HEADS + r")s?\b", re.IGNORECASE)
 ROLE_TITLE = (
     r"(?:i'm|i am|i was|i've been|i have been|i work(?:ed)? as|working as|i'm working as|"
@@ -41,11 +45,11 @@ STATEMENT_CUES: dict[FactKind, re.Pattern[str]] = {
         r"(?:\s+of\s+\w+)?",
         r"(?:tech|team|technical) lead of \w+",
         r"(?:crew|team|staff|group|squad|department|unit|roster) (?:is|was|of) (?:about |around )?"
-        r"\w+",
+        r"(?:\d+|" + _COUNTS + r")",
         r"(?:direct|reporting) reports?",
         r"(?:people|reports|staff|nurses|engineers|scientists|associates|agents) (?:report(?:ing)?"
         r" to (?:me|you)|on (?:the|my|your) (?:unit|team|floor|shift))",
-        r"you(?:'d| would| will)? (?:have|manage|lead|run|oversee)",
+        r"you(?:'d| would| will) (?:have|manage|lead|run|oversee)",
         r"\d+-bed|\w+-bed (?:unit|ward)",
     ),
     FactKind.EXPERIENCE: _words(
@@ -92,7 +96,8 @@ STATEMENT_CUES: dict[FactKind, re.Pattern[str]] = {
         r"settled status|work authori[sz]ation|eligible to work|need sponsorship",
     ),
     FactKind.COMPENSATION: _words(
-        r"salary|salaries|compensation|band|bonus|equity|package|ote|on-target|base pay|"
+        r"salary|salaries|compensation|band|bonus|equity|(?:relocation|compensation|total) package|"
+        r"ote|on-target|base pay|"
         r"base salary|per (?:hour|annum)|an hour|hourly|pay (?:range|cut|rise)|"
         r"salary expectations?|(?:my|our) expectations? (?:is|are|would be)|"
         r"(?:looking|asking) for (?:around |about )?(?:\$|€|£)|(?:range|band) (?:is|of)|"
