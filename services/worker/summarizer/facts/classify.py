@@ -9,11 +9,17 @@ candidates of a kind; the words ``anchor`` points at are kept in the quote.
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Literal
 
 from contracts.summary import FactKind
 from contracts.types import Mode, Role
-from services.worker.summarizer.facts.cues import HEAD_RE, STATEMENT_CUES, TITLE_RE
+from services.worker.summarizer.facts.cues import (
+    HEAD_RE,
+    LEAVING_EVENTS,
+    STATEMENT_CUES,
+    TITLE_RE,
+)
 from services.worker.summarizer.facts.quantities import Measured
 from services.worker.summarizer.facts.spans import Span
 
@@ -90,7 +96,12 @@ def _interviewer_in_interview(span: Span, mode: Mode) -> bool:
 
 
 def _cue(kind: FactKind, span: Span) -> re.Match[str] | None:
-    return STATEMENT_CUES[kind].search(span.text)
+    return _cue_in(kind, span.text)
+
+
+@lru_cache(maxsize=4096)
+def _cue_in(kind: FactKind, text: str) -> re.Match[str] | None:
+    return STATEMENT_CUES[kind].search(text)
 
 
 def _cued(kind: FactKind, span: Span, base: float = 1.2) -> Candidate | None:
@@ -106,9 +117,12 @@ def _cued(kind: FactKind, span: Span, base: float = 1.2) -> Candidate | None:
 
 def _personal(kind: FactKind, span: Span) -> Candidate | None:
     """Why they leave, what they want: said of themselves, or in answer to the question."""
-    if not (_FIRST_PERSON.search(span.text) or _asked(kind, span)):
+    personal = _FIRST_PERSON.search(span.text) or _asked(kind, span)
+    event = kind is FactKind.REASON_FOR_LEAVING and LEAVING_EVENTS.search(span.text)
+    if not (personal or event):
         return None
-    return _cued(kind, span)
+    found = _cued(kind, span)
+    return replace(found, score=found.score + 0.5) if found and event else found
 
 
 def _role(kind: FactKind, span: Span) -> Candidate | None:

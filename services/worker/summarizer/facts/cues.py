@@ -47,6 +47,8 @@ STATEMENT_CUES: dict[FactKind, re.Pattern[str]] = {
         r"(?:crew|team|staff|group|squad|department|unit|roster) (?:is|was|of) (?:about |around )?"
         r"(?:\d+|" + _COUNTS + r")",
         r"(?:direct|reporting) reports?",
+        r"(?:\d+|" + _COUNTS + r") (?:\w+ )?(?:scientists|engineers|nurses|people|reports|staff|"
+        r"analysts|associates|agents|developers|designers|cooks|teachers|drivers|accountants)",
         r"(?:people|reports|staff|nurses|engineers|scientists|associates|agents) (?:report(?:ing)?"
         r" to (?:me|you)|on (?:the|my|your) (?:unit|team|floor|shift))",
         r"you(?:'d| would| will) (?:have|manage|lead|run|oversee)",
@@ -65,7 +67,9 @@ STATEMENT_CUES: dict[FactKind, re.Pattern[str]] = {
         r"down (?:by|to|from)|up (?:by|to|from)|from \S+ (?:\S+ )?to|exceeded|beat|hit|achieved|"
         r"delivered|closed|won|launched|shipped|built|scaled|eliminated|shortened|sped|faster|"
         r"slower|fewer|less|more than|percent|quota|revenue|record|award|promoted|biggest|"
-        r"proudest|proud|result|results|impact",
+        r"proudest|proud|result|results|impact|when i (?:started|arrived|arrive|joined|took over|"
+        r"came in)|after (?:that|about|a year|six months)|by the end|at the end|came in at|"
+        r"went to|now (?:we|it|they)",
     ),
     FactKind.MOTIVATION: _words(
         r"i want(?: to)?|i'd (?:like|love)|i would (?:like|love)|i'm looking (?:for|to)|"
@@ -124,6 +128,13 @@ STATEMENT_CUES: dict[FactKind, re.Pattern[str]] = {
         r"in my (?:opinion|view|experience)|i strongly|i insist|i push back|my rule",
     ),
 }
+
+LEAVING_EVENTS = _words(
+    r"acquired|bought|taken over|laid off|lay-?offs?|redundan\w*|restructur\w*|reorg\w*|"
+    r"outsourc\w*|shut(?:ting)? down|closing|being (?:moved|folded|merged|cut|closed|"
+    r"consolidated|replaced)|consolidat\w*|cut in half"
+)
+"""Events at the employer that say why someone leaves without their saying "I"."""
 
 QUESTION_CUES: dict[FactKind, re.Pattern[str]] = {
     FactKind.ROLE: _words(

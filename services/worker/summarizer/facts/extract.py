@@ -16,11 +16,11 @@ from services.worker.summarizer.facts.skills import find_skills
 from services.worker.summarizer.facts.spans import Span, session_spans
 
 LIMITS = {
-    FactKind.ROLE: 2,
+    FactKind.ROLE: 4,
     FactKind.EXPERIENCE: 2,
     FactKind.ACHIEVEMENT: 5,
-    FactKind.MOTIVATION: 2,
-    FactKind.REASON_FOR_LEAVING: 2,
+    FactKind.MOTIVATION: 3,
+    FactKind.REASON_FOR_LEAVING: 3,
     FactKind.LOCATION: 2,
     FactKind.NOTICE: 1,
     FactKind.AUTHORIZATION: 1,
