@@ -2,18 +2,24 @@
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from contracts.summary import Achievement, Constraint, Fact, FactKind, Quantity, SessionFacts
 from contracts.types import Mode
 from services.worker.summarizer.base import SessionSource
-from services.worker.summarizer.facts.classify import Candidate, candidates, direction
+from services.worker.summarizer.facts.classify import (
+    SHORT_ANSWER,
+    Candidate,
+    candidates,
+    direction,
+)
 from services.worker.summarizer.facts.cues import TITLE_RE
 from services.worker.summarizer.facts.evidence import Quote, evidence, quote
 from services.worker.summarizer.facts.quantities import Measured
 from services.worker.summarizer.facts.rarity import rarity
 from services.worker.summarizer.facts.skills import find_skills
 from services.worker.summarizer.facts.spans import Span, session_spans
+from services.worker.summarizer.text import word_count
 
 LIMITS = {
     FactKind.ROLE: 4,
@@ -29,6 +35,9 @@ LIMITS = {
     FactKind.REMOTE: 1,
     FactKind.STATEMENT: 3,
 }
+TERSE_TURN = 40
+"""Words at most of an answer quoted whole when its fact sentence is terse."""
+WIDE_QUOTE_WORDS = 60
 VALUE_WORDS = 16
 """A fact's value is the quote narrowed to this many words around what it is about."""
 CONSTRAINTS = (
@@ -55,7 +64,7 @@ def extract(source: SessionSource) -> Extraction:
     spans = session_spans(source)
     found = [c for span in spans for c in candidates(span, source.mode)]
     found = _with_rarity(found, spans)
-    chosen = _best(found)
+    chosen = [_widened(c, spans) for c in _best(found)]
     by_kind: dict[FactKind, list[Candidate]] = {}
     for candidate in chosen:
         by_kind.setdefault(candidate.kind, []).append(candidate)
@@ -106,8 +115,46 @@ def _best(found: list[Candidate]) -> list[Candidate]:
     return out
 
 
+def _widened(candidate: Candidate, spans: Sequence[Span]) -> Candidate:
+    """A terse answer is quoted whole; an achievement goes on into the next sentences
+    that give its other figures ("54 percent when I took over. Eighty-one last year.")."""
+    span = candidate.span
+    turn = [s for s in spans if s.turn == span.turn]
+    mine = next((i for i, s in enumerate(turn) if s.start == span.start), None)
+    if mine is None:
+        return candidate
+    last = mine
+    if word_count(span.turn_text) <= TERSE_TURN and word_count(span.text) <= SHORT_ANSWER:
+        first, last = 0, len(turn) - 1
+    else:
+        first = mine
+        if candidate.kind is FactKind.ACHIEVEMENT:
+            while last + 1 < len(turn) and last - mine < 2 and _figures(turn[last + 1]):
+                last += 1
+    if (first, last) == (mine, mine):
+        return candidate
+    wide = replace(
+        span,
+        start=turn[first].start,
+        end=turn[last].end,
+        numbers=tuple(m for s in turn[first : last + 1] for m in s.numbers),
+        corrections=tuple(dict.fromkeys(c for s in turn[first : last + 1] for c in s.corrections)),
+    )
+    extra = tuple(m for m in wide.numbers if m not in candidate.quantities and _figure(m))
+    quantities = candidate.quantities + extra if candidate.quantities else candidate.quantities
+    return replace(candidate, span=wide, quantities=quantities)
+
+
+def _figures(span: Span) -> bool:
+    return any(_figure(m) for m in span.numbers)
+
+
+def _figure(measured: Measured) -> bool:
+    return not (measured.number.year or measured.number.weak)
+
+
 def _quote_of(candidate: Candidate) -> tuple[Quote, Quote]:
-    said = quote(candidate.span, candidate.anchor)
+    said = quote(candidate.span, candidate.anchor, WIDE_QUOTE_WORDS)
     short = quote(candidate.span, candidate.anchor, VALUE_WORDS, VALUE_WORDS)
     return said, short
 
@@ -142,7 +189,7 @@ def _constraint(candidate: Candidate) -> Constraint:
 
 
 def _skill(name: str, span: Span, start: int) -> Fact:
-    said = quote(span, start)
+    said = quote(span, start)  # the sentence as said: skills are never widened
     return Fact(value=name, evidence=evidence(span, said))
 
 
