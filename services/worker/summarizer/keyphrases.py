@@ -71,7 +71,8 @@ def key_phrases(texts: Iterable[tuple[str, float]], limit: int = 10) -> list[str
 
 def _generic(word: str) -> bool:
     """A word no topic is about: a time unit, a month, a spoken number, a filler."""
-    return word in _GENERIC or all(part in NUMBER_WORDS for part in word.split("-"))
+    parts = word.split("-")
+    return word in _GENERIC or parts[0] in NUMBER_WORDS or parts[0].isdigit()
 
 
 def _single_word_ok(word: str) -> bool:

@@ -33,9 +33,9 @@ def summarize_profile(
     if not sessions:
         raise NothingToSummarize(NO_SESSIONS)
     ordered = sorted(sessions, key=lambda s: _sort_date(s.source.occurred_at))
-    topics = recurring_topics(ordered)
     facts = profile_facts(ordered)
     current = _Current(facts.superseded)
+    topics = [t for t in recurring_topics(ordered) if current([t.topic])]
     highlights = central(
         [current(_statements(s.summary.key_points or s.summary.overview)) for s in ordered]
     )

@@ -92,19 +92,18 @@ def _facts(summary: SessionSummary) -> list[tuple[FactKind, Fact]]:
 
 
 def _add(groups: list[_Group], kind: FactKind, session_id: str, fact: Fact) -> None:
+    """Into the group of the same fact, or of the fact whose figure it changes."""
     for group in groups:
-        if group.kind is kind and any(
-            s != session_id and _same(fact, other) for s, other in group.facts
-        ):
+        if group.kind is not kind:
+            continue
+        last_session, last = group.facts[-1]
+        if kind in _CHANGEABLE and last_session != session_id and _conflicts(kind, fact, last):
+            group.changed = True
             group.facts.append((session_id, fact))
             return
-    if kind in _CHANGEABLE:
-        for group in groups:
-            last_session, last = group.facts[-1]
-            if group.kind is kind and last_session != session_id and _conflicts(kind, fact, last):
-                group.changed = True
-                group.facts.append((session_id, fact))
-                return
+        if any(s != session_id and _same(fact, other) for s, other in group.facts):
+            group.facts.append((session_id, fact))
+            return
     groups.append(_Group(kind, [(session_id, fact)]))
 
 

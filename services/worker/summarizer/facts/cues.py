@@ -69,7 +69,7 @@ STATEMENT_CUES: dict[FactKind, re.Pattern[str]] = {
         r"slower|fewer|less|more than|percent|quota|revenue|record|award|promoted|biggest|"
         r"proudest|proud|result|results|impact|when i (?:started|arrived|arrive|joined|took over|"
         r"came in)|after (?:that|about|a year|six months)|by the end|at the end|came in at|"
-        r"went to|now (?:we|it|they)",
+        r"went to|now (?:we|it|they)|hired|recruited|trained|onboarded|mentored|grew the team",
     ),
     FactKind.MOTIVATION: _words(
         r"i want(?: to)?|i'd (?:like|love)|i would (?:like|love)|i'm looking (?:for|to)|"

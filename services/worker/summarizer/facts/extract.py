@@ -84,7 +84,7 @@ def extract(source: SessionSource) -> Extraction:
 
 def _with_rarity(found: list[Candidate], spans: Sequence[Span]) -> list[Candidate]:
     """Statements score by how unlike the rest of the session they are."""
-    weights = rarity(spans)
+    weights = rarity(spans, [c.span for c in found if c.kind is FactKind.STATEMENT])
     return [
         Candidate(c.kind, c.span, c.score + weights.get(id(c.span), 0.0), c.anchor, c.quantities)
         if c.kind is FactKind.STATEMENT

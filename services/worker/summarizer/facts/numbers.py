@@ -218,7 +218,14 @@ def _merge_ranges(numbers: list[Number], text: str) -> list[Number]:
                 value *= scale
             currency = low.currency or number.currency
             out.append(
-                replace(low, end=number.end, value=value, high=number.value, currency=currency)
+                replace(
+                    low,
+                    end=number.end,
+                    value=value,
+                    high=number.value,
+                    currency=currency,
+                    scaled=low.scaled or number.scaled,
+                )
             )
             continue
         out.append(number)
