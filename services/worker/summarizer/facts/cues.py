@@ -47,8 +47,10 @@ STATEMENT_CUES: dict[FactKind, re.Pattern[str]] = {
         r"(?:crew|team|staff|group|squad|department|unit|roster) (?:is|was|of) (?:about |around )?"
         r"(?:\d+|" + _COUNTS + r")",
         r"(?:direct|reporting) reports?",
-        r"(?:\d+|" + _COUNTS + r") (?:\w+ )?(?:scientists|engineers|nurses|people|reports|staff|"
-        r"analysts|associates|agents|developers|designers|cooks|teachers|drivers|accountants)",
+        r"(?:there are|team of|manage|managing|lead|leading|supervise|oversee|have|of) (?:about |"
+        r"around |all )?(?:\d+|" + _COUNTS + r") (?:\w+ )?(?:scientists|engineers|nurses|people|"
+        r"reports|staff|analysts|associates|agents|developers|designers|cooks|teachers|drivers|"
+        r"accountants)",
         r"(?:people|reports|staff|nurses|engineers|scientists|associates|agents) (?:report(?:ing)?"
         r" to (?:me|you)|on (?:the|my|your) (?:unit|team|floor|shift))",
         r"you(?:'d| would| will) (?:have|manage|lead|run|oversee)",

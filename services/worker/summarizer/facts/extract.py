@@ -48,7 +48,8 @@ CONSTRAINTS = (
     FactKind.AVAILABILITY,
     FactKind.REMOTE,
 )
-_PLACE_RE = re.compile(r"\b(?:to|in|near|from)\s+((?:[A-Z][a-z]+)(?:\s+[A-Z][a-z]+)?)")
+_PLACE_RE = re.compile(r"\b(?:to|in|near|from|the)\s+((?:[A-Z][a-z]+)(?:\s+[A-Z][a-z]+)?)")
+_PLACE_KINDS = (FactKind.LOCATION, FactKind.REMOTE, FactKind.AVAILABILITY)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +69,9 @@ def extract(source: SessionSource) -> Extraction:
     by_kind: dict[FactKind, list[Candidate]] = {}
     for candidate in chosen:
         by_kind.setdefault(candidate.kind, []).append(candidate)
-    places = frozenset(p.lower() for c in by_kind.get(FactKind.LOCATION, []) for p in _places(c))
+    places = frozenset(
+        p.lower() for k in _PLACE_KINDS for c in by_kind.get(k, []) for p in _places(c)
+    )
     facts = SessionFacts(
         role=[_fact(c, _title(c)) for c in by_kind.get(FactKind.ROLE, [])],
         experience=[_fact(c) for c in by_kind.get(FactKind.EXPERIENCE, [])],
