@@ -39,9 +39,9 @@ def _engine(name: str, engine: ExtractiveSummarizer | LegacyExtractiveSummarizer
     from bench.eval.matching import strings
 
     def session(source: SessionSource) -> Output:
-        started = time.perf_counter()
+        started = time.process_time()
         summary = engine.summarize_session(source)
-        seconds = time.perf_counter() - started
+        seconds = time.process_time() - started
         return Output(strings(summary.model_dump(mode="json")), summary, seconds)
 
     return Engine(name, session, engine.summarize_profile)
@@ -54,13 +54,13 @@ def _candidate_text(source: SessionSource) -> list[str]:
 
 
 def first_chars(source: SessionSource) -> Output:
-    started = time.perf_counter()
+    started = time.process_time()
     text = " ".join(" ".join(_candidate_text(source)).split())[:FIRST_CHARS]
-    return Output([text], None, time.perf_counter() - started)
+    return Output([text], None, time.process_time() - started)
 
 
 def number_sentences(source: SessionSource) -> Output:
-    started = time.perf_counter()
+    started = time.process_time()
     kept: list[str] = []
     size = 0
     for turn in _candidate_text(source):
@@ -68,10 +68,10 @@ def number_sentences(source: SessionSource) -> Output:
             if not _has_number(sentence):
                 continue
             if size + len(sentence) > NUMBER_CHARS:
-                return Output(kept, None, time.perf_counter() - started)
+                return Output(kept, None, time.process_time() - started)
             kept.append(sentence)
             size += len(sentence) + 1
-    return Output(kept, None, time.perf_counter() - started)
+    return Output(kept, None, time.process_time() - started)
 
 
 def _has_number(sentence: str) -> bool:

@@ -27,7 +27,7 @@ def table(split: str, sessions: int, scores: Sequence[Score]) -> str:
         _row("interviewer leaks", [str(s.leaks) for s in scores]),
         _row("cut sentences", [_if_summary(s, s.cut) for s in scores]),
         _row("ungrounded items", [_if_summary(s, s.ungrounded) for s in scores]),
-        _row("ms per 1k words", [f"{s.ms_per_1k_words:.1f}" for s in scores]),
+        _row("CPU ms per 1k words", [f"{s.ms_per_1k_words:.1f}" for s in scores]),
     ]
     for kind in sorted(scores[0].profile_total if scores else {}):
         lines.append(
@@ -40,7 +40,7 @@ def table(split: str, sessions: int, scores: Sequence[Score]) -> str:
 
 
 def _row(label: str, cells: Sequence[str]) -> str:
-    return f"{label:<20}" + "".join(f"{c:>{_WIDTH}}" for c in cells)
+    return f"{label:<21}" + "".join(f"{c:>{_WIDTH}}" for c in cells)
 
 
 def _pct(value: float) -> str:
