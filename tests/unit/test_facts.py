@@ -1,6 +1,8 @@
 """The fact layer of the built-in engine, on small hand-written sessions."""
 
+import json
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,6 +14,7 @@ from services.worker.summarizer.base import SessionWithSummary
 from services.worker.summarizer.facts.corrections import find_corrections
 from services.worker.summarizer.facts.numbers import find_numbers
 from services.worker.summarizer.facts.quantities import measure
+from tests.transcripts import to_source
 
 
 def _session(
@@ -245,3 +248,12 @@ def test_a_profile_keeps_the_newest_value_and_what_recurs() -> None:
     assert notice.sessions == ["s-2"]
     denver = next(f for f in profile.facts if f.kind is FactKind.LOCATION)
     assert denver.sessions == ["s-1", "s-2"]
+
+
+def test_the_readme_shows_the_demo_summary_as_the_engine_writes_it() -> None:
+    root = Path(__file__).resolve().parents[2]
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    block = readme.split("<!-- demo-summary -->\n```json\n", 1)[1].split("\n```", 1)[0]
+    demo = json.loads((root / "services" / "cli" / "demo_sessions.json").read_text())[0]
+    summary = ExtractiveSummarizer().summarize_session(to_source(demo))
+    assert json.loads(block) == summary.model_dump(mode="json", exclude={"speakers", "source"})
