@@ -92,4 +92,6 @@ AUTH_RESPONSES: dict[int | str, dict[str, object]] = {
     401: {"description": "No API key, or not an active one"},
     403: {"description": "The key lacks this route's scope"},
     429: {"description": "The key's rate limit; retry after Retry-After seconds"},
+    431: {"description": "Over MAX_HEADER_COUNT headers or MAX_HEADER_BYTES of them"},
+    503: {"description": "The key store is unavailable; retry after Retry-After seconds"},
 }

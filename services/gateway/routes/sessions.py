@@ -39,7 +39,11 @@ def _session_out(row: SessionRow) -> SessionOut:
     "/sessions",
     status_code=status.HTTP_201_CREATED,
     response_model=SessionOut,
-    responses={200: {"description": "Same id, same content: already stored"}, 409: {}},
+    responses={
+        200: {"description": "Same id, same content: already stored"},
+        409: {"description": "Same id, other content"},
+        413: {"description": "Body over MAX_BODY_BYTES"},
+    },
 )
 def create_session(
     body: SessionCreate, gateway: GatewayDep, response: Response, caller: Submitter
@@ -65,7 +69,11 @@ def create_session(
         return _session_out(row)
 
 
-@router.get("/sessions/{session_id}", response_model=SessionOut)
+@router.get(
+    "/sessions/{session_id}",
+    response_model=SessionOut,
+    responses={404: {"description": "No such session of this tenant"}},
+)
 def get_session(session_id: str, gateway: GatewayDep, caller: Reader) -> SessionOut:
     with gateway.db.session() as db:
         row = repo.get_session(db, caller.tenant, session_id)
@@ -74,7 +82,11 @@ def get_session(session_id: str, gateway: GatewayDep, caller: Reader) -> Session
         return _session_out(row)
 
 
-@router.get("/sessions/{session_id}/summary", response_model=SessionSummary)
+@router.get(
+    "/sessions/{session_id}/summary",
+    response_model=SessionSummary,
+    responses={404: {"description": "No summary of such a session of this tenant yet"}},
+)
 def session_summary(session_id: str, gateway: GatewayDep, caller: Reader) -> Any:
     """The newest summary of a session."""
     with gateway.db.session() as db:
@@ -86,7 +98,11 @@ def session_summary(session_id: str, gateway: GatewayDep, caller: Reader) -> Any
         return orjson.loads(row.payload)
 
 
-@router.get("/candidates/{candidate_id}/profile-summary", response_model=ProfileSummary)
+@router.get(
+    "/candidates/{candidate_id}/profile-summary",
+    response_model=ProfileSummary,
+    responses={404: {"description": "No profile summary of such a candidate of this tenant yet"}},
+)
 def profile_summary(candidate_id: str, gateway: GatewayDep, caller: Reader) -> Any:
     """The newest profile summary of a candidate."""
     with gateway.db.session() as db:
