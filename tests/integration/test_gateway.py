@@ -160,6 +160,37 @@ def test_same_idempotency_key_is_the_same_task_and_enqueues_once(
     assert r.xlen(env["STREAM_REQUESTED"]) == 2
 
 
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        (("alice", "k:1"), ("alice:k", "1")),
+        (("alice", "%3A1"), ("alice", ":1")),
+        (("a%3Ab", "k"), ("a:b", "k")),
+    ],
+)
+def test_different_caller_and_key_pairs_never_share_an_idempotency_record(
+    client: TestClient,
+    r: redis.Redis,
+    env: dict[str, str],
+    first: tuple[str, str],
+    second: tuple[str, str],
+) -> None:
+    """Caller and key are kept apart in the record's name: one (caller, key) pair never
+    answers another pair's request (nor a 409 for a body that pair never sent)."""
+    path = "/summarization/summarize-session"
+    answers = [
+        client.post(
+            path,
+            json={**SESSION, "mode": mode},
+            headers={"X-Caller-Id": caller, "Idempotency-Key": key},
+        )
+        for (caller, key), mode in ((first, "SELF_REPORT"), (second, "INTERVIEW"))
+    ]
+    assert [a.status_code for a in answers] == [202, 202]
+    assert answers[0].json()["task_id"] != answers[1].json()["task_id"]
+    assert r.xlen(env["STREAM_REQUESTED"]) == 2
+
+
 def test_oversized_bodies_are_413_before_parsing(
     env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
