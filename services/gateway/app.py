@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 from faststream.redis import RedisBroker
 from faststream.redis.opentelemetry import RedisTelemetryMiddleware
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
@@ -18,6 +19,7 @@ from services.gateway.limits import Backlog, BodySizeLimit
 from services.gateway.metrics import RequestMetrics
 from services.gateway.routes import health, sessions, summarization
 from services.gateway.settings import GatewaySettings
+from services.gateway.validation_errors import invalid_request
 from shared.envelope import JSONMessageFormat
 from shared.heap import freeze_startup_heap
 from shared.logging import configure_logging
@@ -68,6 +70,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         description="Queue summaries of interview sessions and candidate profiles.",
         lifespan=lifespan,
     )
+    app.add_exception_handler(RequestValidationError, invalid_request)  # type: ignore[arg-type]
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestMetrics)
     app.mount("/metrics", make_asgi_app(metrics_registry()))
