@@ -14,6 +14,7 @@ from typing import Any
 
 import orjson
 import redis
+from celery import Celery
 
 from shared.dead_letters import dead_letter
 from shared.kombu_redis import REASON_HEADER, UNDECODABLE
@@ -87,6 +88,16 @@ class BrokerDeadLetters:
             service="worker",
             extra=extra,
         )
+
+
+def set_aside(app: Celery, message: Any, exc: BaseException | None) -> bool:
+    """Dead-letter ``message`` through the app's ``BrokerDeadLetters``; False without one
+    (an app other than the worker's)."""
+    dead_letters: BrokerDeadLetters | None = app.conf.get(CONF_KEY)
+    if dead_letters is None:
+        return False
+    dead_letters.set_aside(message, exc)
+    return True
 
 
 def _raw_bytes(message: Any) -> bytes:

@@ -11,11 +11,6 @@ once when 24 are buffered), and what is buffered when the worker stops is publis
 before it stops. The projector's first source is the lifecycle stream, so the delay
 costs the status view nothing; monitors such as Flower see events that much later.
 
-**Messages it cannot read** (a queue item that is no kombu message, a body that does not
-decode, a message that is no task) are dead-lettered with their raw bytes, then
-acknowledged (``broker_dead_letters``); Celery only logged and dropped them, or, for an
-item that is no kombu message, stopped.
-
 **Running.** ``CONSUMING`` is set from the moment the consumer's loop starts until it
 closes (for a reconnect or to stop); ``/readyz`` pings the worker through Celery only
 then. A ping broadcast while the consumer started left its queue poll deaf until kombu
@@ -30,8 +25,7 @@ from typing import Any
 
 from celery.worker.consumer import Consumer as CeleryConsumer
 
-from services.worker.broker_dead_letters import CONF_KEY as DEAD_LETTERS_KEY
-from services.worker.broker_dead_letters import BrokerDeadLetters
+from services.worker import broker_dead_letters
 
 CONSUMING = threading.Event()
 
@@ -51,24 +45,6 @@ class Consumer(CeleryConsumer):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._flush_delay = float(self.app.conf.get(CONF_KEY) or 0)  # read once, not per event
-        self._dead_letters: BrokerDeadLetters | None = self.app.conf.get(DEAD_LETTERS_KEY)
-
-    def on_decode_error(self, message: Any, exc: Exception) -> None:
-        if self._dead_letters is None:
-            return super().on_decode_error(message, exc)
-        self._dead_letters.set_aside(message, exc)
-        message.ack()
-        return None
-
-    def on_unknown_message(self, body: Any, message: Any) -> Any:
-        if self._dead_letters is not None:
-            self._dead_letters.set_aside(message, None)
-        return super().on_unknown_message(body, message)
-
-    def on_invalid_task(self, body: Any, message: Any, exc: Exception) -> Any:
-        if self._dead_letters is not None:
-            self._dead_letters.set_aside(message, exc)
-        return super().on_invalid_task(body, message, exc)
 
     def on_send_event_buffered(self) -> Any:
         delay = self._flush_delay
@@ -93,6 +69,23 @@ class Consumer(CeleryConsumer):
     def on_ready(self) -> Any:
         CONSUMING.set()
         return super().on_ready()
+
+    # A message it cannot read (a queue item that is no kombu message, a body that does
+    # not decode, a message that is no task) is dead-lettered with its raw bytes, then
+    # acknowledged as Celery does; Celery itself only logged it.
+    def on_decode_error(self, message: Any, exc: Exception) -> None:
+        if not broker_dead_letters.set_aside(self.app, message, exc):
+            return super().on_decode_error(message, exc)
+        message.ack()
+        return None
+
+    def on_unknown_message(self, body: Any, message: Any) -> Any:
+        broker_dead_letters.set_aside(self.app, message, None)
+        return super().on_unknown_message(body, message)
+
+    def on_invalid_task(self, body: Any, message: Any, exc: Exception) -> Any:
+        broker_dead_letters.set_aside(self.app, message, exc)
+        return super().on_invalid_task(body, message, exc)
 
     def on_close(self) -> Any:
         CONSUMING.clear()
