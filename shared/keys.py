@@ -3,8 +3,6 @@
 ``prefix`` is the ``KEY_PREFIX`` setting (default ``summarization:``).
 """
 
-from urllib.parse import quote
-
 
 def status(prefix: str, task_id: str) -> str:
     """Hash: the task's status record."""
@@ -27,10 +25,5 @@ def dispatched(prefix: str, task_id: str) -> str:
 
 
 def idempotency(prefix: str, caller: str, key: str) -> str:
-    """String: JSON {task_id, body_hash} for an Idempotency-Key of a caller.
-
-    Each part is percent-encoded on its own (``:`` and ``%`` included), so no pair of
-    caller and key can spell another pair's name: caller ``a`` with key ``b:c`` is not
-    caller ``a:b`` with key ``c``. Plain ids stay readable in Redis.
-    """
-    return f"{prefix}idem:{quote(caller, safe='')}:{quote(key, safe='')}"
+    """String: JSON {task_id, body_hash} for an Idempotency-Key of a caller."""
+    return f"{prefix}idem:{caller}:{key}"

@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.exceptions import RequestValidationError
 from faststream.redis import RedisBroker
 from faststream.redis.opentelemetry import RedisTelemetryMiddleware
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
@@ -20,7 +19,7 @@ from services.gateway.metrics import RequestMetrics
 from services.gateway.routes import health, sessions, summarization
 from services.gateway.settings import GatewaySettings
 from services.gateway.undispatched import Undispatched
-from services.gateway.validation_errors import invalid_request
+from services.gateway.validation_errors import EXCEPTION_HANDLERS
 from shared.envelope import JSONMessageFormat
 from shared.heap import freeze_startup_heap
 from shared.logging import configure_logging
@@ -72,9 +71,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         title="Summarization gateway",
         version="1.0.0",
         description="Queue summaries of interview sessions and candidate profiles.",
+        exception_handlers=EXCEPTION_HANDLERS,
         lifespan=lifespan,
     )
-    app.add_exception_handler(RequestValidationError, invalid_request)  # type: ignore[arg-type]
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestMetrics)
     app.mount("/metrics", make_asgi_app(metrics_registry()))

@@ -23,6 +23,10 @@ async def invalid_request(request: Request, exc: RequestValidationError) -> JSON
     return JSONResponse(status_code=422, content={"detail": [_encodable(e) for e in errors]})
 
 
+EXCEPTION_HANDLERS: dict[Any, Any] = {RequestValidationError: invalid_request}
+"""The gateway app's ``exception_handlers``."""
+
+
 def _encodable(error: dict[str, Any]) -> dict[str, Any]:
     safe = {key: value for key, value in error.items() if key != "input"}
     if "input" in error and _is_strict_json(error["input"]):
