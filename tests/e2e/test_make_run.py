@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from shared.redis_server import free_port, is_reachable, server_binary
-from tests.stack import wait_for
+from tests.stack import listening_address, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -120,16 +120,6 @@ def redis_with_password(tmp_path: Path) -> Iterator[str]:
     finally:
         server.terminate()
         server.wait(timeout=10)
-
-
-def listening_address(port: int) -> str:
-    """The address a local TCP server listens on (from /proc/net/tcp)."""
-    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
-        local, state = line.split()[1], line.split()[3]
-        address, hex_port = local.split(":")
-        if int(hex_port, 16) == port and state == "0A":
-            return socket.inet_ntoa(bytes.fromhex(address)[::-1])
-    raise AssertionError(f"nothing listens on {port}")
 
 
 @pytest.mark.timeout(420)
