@@ -103,11 +103,11 @@ def restart_exited(children: list[Child], stopping: Callable[[], bool]) -> None:
         quick = time.monotonic() - child.started_at < FAST_EXIT_SECONDS
         child.fast_exits = child.fast_exits + 1 if quick else 0
         if child.fast_exits >= MAX_FAST_EXITS:
+            port = "PORT" if child.name == "gateway" else f"OPS_PORT_{child.name.upper()}"
             raise GiveUp(
                 f"the {child.name} exited {child.fast_exits} times within"
                 f" {FAST_EXIT_SECONDS:.0f} s of its start (last exit code {code}); its own"
-                " error is above (a port in use? set OPS_PORT_"
-                f"{child.name.upper()} or PORT, or stop the other stack)"
+                f" error is above (a port in use? set {port}, or stop the other stack)"
             )
         child.restarts += 1
         # a clean exit (someone stopped it) is no error; it is restarted all the same
