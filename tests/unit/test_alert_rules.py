@@ -35,9 +35,8 @@ def run(*args: str | Path, cwd: Path = ROOT) -> str:
     done = subprocess.run(
         [str(a) for a in args], cwd=cwd, capture_output=True, text=True, check=False
     )
-    output = done.stdout + done.stderr
-    assert done.returncode == 0, output
-    return output
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
 
 
 def rules() -> list[dict]:  # type: ignore[type-arg]
