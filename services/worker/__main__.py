@@ -11,7 +11,8 @@ from services.worker.consumer import CONSUMING
 from services.worker.settings import WorkerSettings
 from shared.heap import freeze_startup_heap
 from shared.logging import configure_logging, get_logger
-from shared.ops_server import OpsServer
+from shared.metrics_multiprocess import metrics_registry, remove_metrics_dir, use_metrics_dir
+from shared.ops_server import Check, OpsServer
 from shared.redis_client import sync_redis
 from shared.store import Database
 
@@ -19,6 +20,8 @@ from shared.store import Database
 def main(argv: list[str] | None = None) -> None:
     settings = WorkerSettings()
     configure_logging("worker", settings.log_level, settings.log_format)
+    # The pool's processes record the task metrics; this one's /metrics adds them up.
+    metrics_dir, made = use_metrics_dir("worker")
     app = create_worker_app(settings)
     # Tables made once here, before the pool forks: otherwise every pool process races
     # to create them on its first task, and a loser's task is retried a minute later.
@@ -37,7 +40,8 @@ def main(argv: list[str] | None = None) -> None:
             raise TimeoutError(f"{hostname} did not answer Celery's ping")
 
     broker = sync_redis(settings.celery_broker_url)
-    OpsServer("worker", settings.ops_port, {"broker": broker.ping, "celery": celery_ping}).start()
+    checks: dict[str, Check] = {"broker": broker.ping, "celery": celery_ping}
+    OpsServer("worker", settings.ops_port, checks, registry=metrics_registry()).start()
     args = [
         "worker",
         "--queues", ",".join(settings.queue_list()),
@@ -53,7 +57,10 @@ def main(argv: list[str] | None = None) -> None:
     # Celery's worker set up (its modules imported), before the pool forks: the pool's
     # processes share those pages too
     signals.worker_init.connect(lambda **_: freeze_startup_heap(), weak=False)
-    app.worker_main(args)
+    try:
+        app.worker_main(args)
+    finally:
+        remove_metrics_dir(metrics_dir, made)
 
 
 if __name__ == "__main__":
