@@ -11,9 +11,10 @@ W3C ``traceparent`` is the propagation format everywhere: stream-entry headers, 
 task headers, the status record and the completion event's envelope.
 """
 
+import contextlib
 import functools
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 
 from opentelemetry import context, propagate, trace
 from opentelemetry.sdk.resources import Resource
@@ -79,3 +80,14 @@ def trace_ids() -> tuple[str, str]:
     if not span.is_valid:
         return "", ""
     return format(span.trace_id, "032x"), format(span.span_id, "016x")
+
+
+@contextlib.contextmanager
+def use_context(ctx: context.Context) -> Iterator[None]:
+    """``ctx`` current for the block: what is logged there carries its trace and span ids
+    (for work done outside the span's own block, e.g. one entry of a batch)."""
+    token = context.attach(ctx)
+    try:
+        yield
+    finally:
+        context.detach(token)

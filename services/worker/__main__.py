@@ -7,6 +7,7 @@ import sys
 from celery import signals
 
 from services.worker.app import create_worker_app
+from services.worker.celery_logs import route_celery_output
 from services.worker.consumer import CONSUMING
 from services.worker.settings import WorkerSettings
 from shared.heap import freeze_startup_heap
@@ -43,6 +44,7 @@ def main(argv: list[str] | None = None) -> None:
     checks: dict[str, Check] = {"broker": broker.ping, "celery": celery_ping}
     OpsServer("worker", settings.ops_port, checks, registry=metrics_registry()).start()
     args = [
+        "--quiet",  # no banner printed past the logs: celery_logs logs its facts
         "worker",
         "--queues", ",".join(settings.queue_list()),
         "--concurrency", str(settings.worker_concurrency),
@@ -57,6 +59,7 @@ def main(argv: list[str] | None = None) -> None:
     # Celery's worker set up (its modules imported), before the pool forks: the pool's
     # processes share those pages too
     signals.worker_init.connect(lambda **_: freeze_startup_heap(), weak=False)
+    route_celery_output()
     try:
         app.worker_main(args)
     finally:
