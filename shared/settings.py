@@ -15,6 +15,7 @@ from contracts.streams import Streams
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 DEFAULT_DATABASE_URL = "sqlite:///var/summarization.db"
+OTLP_PROTOCOLS = ("http/protobuf", "grpc")
 
 
 def redis_db_url(url: str, db: int) -> str:
@@ -74,6 +75,13 @@ class CommonSettings(BaseSettings):
         default=40 * 60, ge=1, description="Seconds; must exceed TASK_TIME_LIMIT."
     )
 
+    otel_exporter_otlp_protocol: str = Field(
+        default="", description="OTLP transport of the exports: http/protobuf or grpc."
+    )
+    otel_exporter_otlp_traces_protocol: str = Field(
+        default="", description="The same for traces alone (wins over the general one)."
+    )
+
     @model_validator(mode="before")
     @classmethod
     def _derive_celery_urls(cls, data: object) -> object:
@@ -93,6 +101,16 @@ class CommonSettings(BaseSettings):
             scheme = urlsplit(getattr(self, name)).scheme
             if scheme not in {"redis", "rediss", "unix"}:
                 raise ValueError(f"{name.upper()} must be a redis:// URL, got scheme {scheme!r}")
+        return self
+
+    @model_validator(mode="after")
+    def _check_otlp_protocol(self) -> Self:
+        # read by shared.telemetry (the SDK's own variables); checked here so that a typo
+        # stops every service at start-up, not each worker pool process at its fork
+        for name in ("otel_exporter_otlp_protocol", "otel_exporter_otlp_traces_protocol"):
+            value = getattr(self, name).strip()
+            if value not in ("", *OTLP_PROTOCOLS):
+                raise ValueError(f"{name.upper()}={value!r} is not one of {OTLP_PROTOCOLS}")
         return self
 
     @model_validator(mode="after")
