@@ -33,6 +33,17 @@ class WorkerSettings(CommonSettings):
         gt=0,
         description="Seconds between sweeps of finished tasks' time-limit timers.",
     )
+    worker_soft_shutdown_timeout: float = Field(
+        default=30.0,
+        ge=0,
+        description="Seconds running tasks get to finish after SIGTERM; then they are cancelled"
+        " and re-queued at once.",
+    )
+    worker_enable_soft_shutdown_on_idle: bool = Field(
+        default=True,
+        description="Wait out the soft shutdown with no task running too (tasks held for a"
+        " retry countdown are then re-queued).",
+    )
     retry_max: int = Field(default=3, ge=0, description="Retries after the first attempt.")
     retry_backoff_base: float = Field(default=60.0, ge=0, description="Seconds: base * 2**n.")
     retry_backoff_max: float = Field(default=3600.0, ge=0, description="Cap on one delay.")
