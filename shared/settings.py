@@ -72,7 +72,10 @@ class CommonSettings(BaseSettings):
     task_soft_time_limit: int = Field(default=25 * 60, ge=1, description="Seconds.")
     task_time_limit: int = Field(default=30 * 60, ge=1, description="Hard limit, seconds.")
     broker_visibility_timeout: int = Field(
-        default=40 * 60, ge=1, description="Seconds; must exceed TASK_TIME_LIMIT."
+        default=40 * 60,
+        ge=1,
+        description="Seconds; must exceed TASK_TIME_LIMIT (and, on workers, RETRY_BACKOFF_MAX"
+        " + TASK_TIME_LIMIT).",
     )
 
     otel_exporter_otlp_protocol: str = Field(
@@ -115,13 +118,17 @@ class CommonSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _check_time_limits(self) -> Self:
+        visibility = self.broker_visibility_timeout
+        for name in ("task_soft_time_limit", "task_time_limit"):
+            limit = getattr(self, name)
+            if limit >= visibility:
+                raise ValueError(
+                    f"{name.upper()} ({limit} s) must stay below BROKER_VISIBILITY_TIMEOUT"
+                    f" ({visibility} s): Redis hands a task still unacknowledged after that"
+                    " to another worker, which runs it a second time"
+                )
         if self.task_soft_time_limit >= self.task_time_limit:
             raise ValueError("TASK_SOFT_TIME_LIMIT must be below TASK_TIME_LIMIT")
-        if self.broker_visibility_timeout <= self.task_time_limit:
-            raise ValueError(
-                "BROKER_VISIBILITY_TIMEOUT must exceed TASK_TIME_LIMIT, or Redis redelivers"
-                " tasks that are still running"
-            )
         return self
 
     @cached_property
