@@ -12,6 +12,7 @@ os.environ.setdefault("REMAP_SIGTERM", "SIGQUIT")
 
 import socket
 import sys
+from collections.abc import Callable
 
 from celery import signals
 
@@ -22,7 +23,7 @@ from services.worker.settings import WorkerSettings
 from shared.heap import freeze_startup_heap
 from shared.logging import configure_logging, get_logger
 from shared.metrics_multiprocess import metrics_registry, remove_metrics_dir, use_metrics_dir
-from shared.ops_server import Check, OpsServer
+from shared.ops_server import OpsServer
 from shared.redis_client import sync_redis
 from shared.store import Database
 
@@ -50,8 +51,10 @@ def main(argv: list[str] | None = None) -> None:
             raise TimeoutError(f"{hostname} did not answer Celery's ping")
 
     broker = sync_redis(settings.celery_broker_url)
-    checks: dict[str, Check] = {"broker": broker.ping, "celery": celery_ping}
-    OpsServer("worker", settings.ops_port, checks, registry=metrics_registry()).start()
+    checks: dict[str, Callable[[], object]] = {"broker": broker.ping, "celery": celery_ping}
+    OpsServer(
+        "worker", settings.ops_port, checks, host=settings.ops_host, registry=metrics_registry()
+    ).start()
     args = [
         "--quiet",  # no banner printed past the logs: celery_logs logs its facts
         "worker",
