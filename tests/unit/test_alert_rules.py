@@ -108,3 +108,12 @@ def test_the_dashboard_never_adds_up_the_projectors_gauges() -> None:
     for gauge in GAUGES:
         for expr in (e for e in exprs if gauge in e):
             assert expr.startswith("max"), expr
+
+
+def test_the_runbook_lists_every_alert_with_its_severity() -> None:
+    readme = (ROOT / "README.md").read_text()
+    runbook = readme[readme.index("### Runbook") :]
+    for rule in rules():
+        rows = [line for line in runbook.splitlines() if line.startswith(f"| `{rule['alert']}`")]
+        assert rows, f"{rule['alert']} is not in the runbook's table"
+        assert f"| {rule['labels']['severity']} |" in rows[0], rule["alert"]
