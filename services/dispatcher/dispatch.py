@@ -28,7 +28,7 @@ from shared import keys
 from shared.dead_letters import dead_letter
 from shared.logging import get_logger
 from shared.status_view import PendingRecords
-from shared.telemetry import context_from, current_traceparent, tracer
+from shared.telemetry import context_from, current_traceparent, tracer, use_context
 
 log = get_logger(__name__)
 
@@ -166,9 +166,12 @@ class Dispatcher:
 
     def _duplicate(self, item: _Valid, outcomes: dict[str, Outcome]) -> None:
         outcomes[item.entry.entry_id] = Outcome.DUPLICATE
-        log.info(
-            "duplicate_request_skipped", task_id=item.event.task_id, entry_id=item.entry.entry_id
-        )
+        with use_context(item.context):
+            log.info(
+                "duplicate_request_skipped",
+                task_id=item.event.task_id,
+                entry_id=item.entry.entry_id,
+            )
         DUPLICATES.inc()
 
     async def _send(self, to_send: list[_Valid]) -> None:
@@ -194,9 +197,10 @@ class Dispatcher:
             await pipe.execute()
         for item in sent:
             kind = item.event.kind.value
-            log.info(
-                "task_sent", task_id=item.event.task_id, kind=kind, entry_id=item.entry.entry_id
-            )
+            with use_context(item.context):
+                log.info(
+                    "task_sent", task_id=item.event.task_id, kind=kind, entry_id=item.entry.entry_id
+                )
             DISPATCHED.labels(kind).inc()
 
     async def _dead_letter(self, invalid: list[tuple[Entry, InvalidEvent]]) -> None:
@@ -218,5 +222,6 @@ class Dispatcher:
                 )
             await pipe.execute()
         for entry, exc in invalid:
-            log.warning("event_dead_lettered", reason=exc.reason, entry_id=entry.entry_id)
+            with use_context(context_from(entry.headers)):
+                log.warning("event_dead_lettered", reason=exc.reason, entry_id=entry.entry_id)
             DEAD_LETTERED.labels("invalid").inc()

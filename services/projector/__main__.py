@@ -36,6 +36,7 @@ def main() -> None:
     settings = ProjectorSettings()
     configure_logging("projector", settings.log_level, settings.log_format)
     signal.signal(signal.SIGTERM, _exit)
+    signal.signal(signal.SIGINT, _exit)  # Ctrl-C: the same clean stop, no traceback
     configure_tracing("projector")
     app = make_celery(settings)
     writer = TransitionWriter(

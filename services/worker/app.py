@@ -28,6 +28,8 @@ def create_worker_app(settings: WorkerSettings) -> Celery:
         worker_timer_purge_seconds=settings.worker_timer_purge_seconds,  # timers.CONF_KEY
         worker_consumer="services.worker.consumer:Consumer",
         worker_event_flush_seconds=settings.worker_event_flush_seconds,  # consumer.CONF_KEY
+        worker_soft_shutdown_timeout=settings.worker_soft_shutdown_timeout,
+        worker_enable_soft_shutdown_on_idle=settings.worker_enable_soft_shutdown_on_idle,
         worker_concurrency=settings.worker_concurrency,
         worker_pool=settings.worker_pool,
         worker_hijack_root_logger=False,
