@@ -1,6 +1,7 @@
 """``summarization``: the operator's command line."""
 
 import argparse
+import contextlib
 import os
 import sys
 
@@ -22,6 +23,8 @@ def main(argv: list[str] | None = None) -> int:
         help="a key with the submit scope (default: $SUMMARIZATION_API_KEY)",
     )
     sub.add_parser("export-schemas", help="write contracts/schemas/*.json")
+    flower = sub.add_parser("flower", help="start Flower (Celery monitoring) with basic auth")
+    flower.add_argument("flower_args", nargs=argparse.REMAINDER, help="passed on to Flower")
     redrive = sub.add_parser("redrive", help="list dead letters, or submit them again")
     redrive.add_argument("action", choices=["list", "submit"])
     redrive.add_argument("--dlq", choices=["requested", "tasks", "all"], default="all")
@@ -34,6 +37,9 @@ def main(argv: list[str] | None = None) -> int:
     made.add_argument("--acl", default="deploy/redis/acl.toml", help="the Redis users")
     made.add_argument("--out", default="deploy/secrets", help="where the files go")
     made.add_argument("--redis-host", default="redis:6379", help="host:port in the URLs")
+    alerts = sub.add_parser("alert-log", help="an Alertmanager webhook that logs each alert")
+    alerts.add_argument("--host", default="0.0.0.0")
+    alerts.add_argument("--port", type=int, default=9095)
     args = parser.parse_args(argv)
 
     settings = CommonSettings()
@@ -42,6 +48,11 @@ def main(argv: list[str] | None = None) -> int:
         from services.cli.supervisor import run as run_all
 
         return run_all(demo=not args.no_demo)
+    if args.command == "flower":
+        from services.cli.flower import start_flower
+        from services.cli.settings import FlowerSettings
+
+        return start_flower(FlowerSettings(), args.flower_args)
     if args.command == "redrive":
         return _redrive(args, settings)
     if args.command == "keys":
@@ -53,6 +64,12 @@ def main(argv: list[str] | None = None) -> int:
 
         for path in make_secrets(Path(args.acl), Path(args.out), args.redis_host):
             print(path)
+        return 0
+    if args.command == "alert-log":
+        from services.cli.alert_log import AlertLog
+
+        with contextlib.suppress(KeyboardInterrupt):
+            AlertLog(args.port, args.host).serve_forever()
         return 0
     if args.command == "demo":
         from services.cli.demo import load_demo

@@ -16,6 +16,7 @@ import sys
 from sqlalchemy.orm import Session
 
 from shared.api_keys import Scope, parse_scopes
+from shared.redaction import reveal
 from shared.store import ApiKeyRow, Database
 from shared.store import api_keys as store
 
@@ -78,7 +79,7 @@ def _create(session: Session, args: argparse.Namespace) -> int:
         " shown once, keep it secret:",
         file=sys.stderr,
     )
-    print(made.token)
+    reveal(made.token)  # stdout masks keys: this one is shown on purpose, once
     return 0
 
 

@@ -1,16 +1,15 @@
 """The gateway's FastAPI application and its lifespan (the composition root)."""
 
 import logging
-import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 from faststream.redis import RedisBroker
 from faststream.redis.opentelemetry import RedisTelemetryMiddleware
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
-from prometheus_client import REGISTRY, CollectorRegistry
-from prometheus_client.multiprocess import MultiProcessCollector
 
 from services.gateway.deps import Gateway
 from services.gateway.idempotency import IdempotencyKeys
@@ -21,9 +20,11 @@ from services.gateway.ratelimit import TokenBuckets
 from services.gateway.routes import docs, health, sessions, summarization
 from services.gateway.settings import GatewaySettings
 from services.gateway.undispatched import Undispatched
+from services.gateway.validation_errors import EXCEPTION_HANDLERS
 from shared.envelope import JSONMessageFormat
 from shared.heap import freeze_startup_heap
 from shared.logging import configure_logging
+from shared.metrics_multiprocess import metrics_registry
 from shared.redis_client import async_redis, broker_security
 from shared.status_view import PendingRecords
 from shared.store import Database
@@ -83,16 +84,20 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             await redis.aclose()
             db.dispose()
 
-    app = FastAPI(
-        title="Summarization gateway",
-        version="1.0.0",
-        description="Queue summaries of interview sessions and candidate profiles.",
-        lifespan=lifespan,
-        # public docs are FastAPI's own; otherwise routes.docs serves them behind a key
-        docs_url="/docs" if settings.api_docs == "public" else None,
-        redoc_url="/redoc" if settings.api_docs == "public" else None,
-        openapi_url="/openapi.json" if settings.api_docs == "public" else None,
-    )
+    options: dict[str, Any] = {
+        "title": "Summarization gateway",
+        "version": "1.0.0",
+        "description": "Queue summaries of interview sessions and candidate profiles.",
+        "exception_handlers": EXCEPTION_HANDLERS,
+        "lifespan": lifespan,
+    }
+    if settings.api_docs == "public":
+        # /docs and /redoc load Swagger UI and ReDoc from the gateway itself (assets
+        # shipped in the fastapi-offline wheel), not from a CDN: internal networks often
+        # have none. No online spec validator either (its badge is fetched from swagger.io)
+        app = FastAPIOffline(swagger_ui_parameters={"validatorUrl": None}, **options)
+    else:  # no pages; with API_DOCS=admin, routes.docs serves the document behind a key
+        app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None, **options)
     app.state.metrics_registry = metrics_registry()
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestMetrics)
@@ -114,16 +119,6 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     if settings.api_docs == "admin":
         app.include_router(docs.router)
     return app
-
-
-def metrics_registry() -> CollectorRegistry:
-    """The default registry; with several worker processes (``PROMETHEUS_MULTIPROC_DIR``
-    set by ``__main__``), one that adds up what every worker recorded."""
-    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        return REGISTRY
-    registry = CollectorRegistry()
-    MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
-    return registry
 
 
 def worker_app() -> FastAPI:

@@ -4,7 +4,7 @@ from typing import Literal, Self
 
 from pydantic import Field, model_validator
 
-from shared.settings import DEFAULT_DATABASE_URL, CommonSettings
+from shared.settings import CommonSettings, default_database_url
 
 
 class GatewaySettings(CommonSettings):
@@ -52,7 +52,7 @@ class GatewaySettings(CommonSettings):
                 "API_DOCS=public shows the API's docs to anyone; in production set"
                 " API_DOCS=admin or API_DOCS=off"
             )
-        if self.database_url == DEFAULT_DATABASE_URL:
+        if self.database_url == default_database_url(self.redis_url):
             raise ValueError(
                 "DATABASE_URL is the default SQLite file: it holds the API keys, and"
                 " production needs a key store of its own (PostgreSQL)"

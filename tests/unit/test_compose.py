@@ -99,3 +99,20 @@ def test_secrets_are_kept_when_made_again(tmp_path: Path) -> None:
     make_secrets(acl, tmp_path)
     assert {p.name: p.read_text() for p in tmp_path.iterdir()} == before
     assert all(p.stat().st_mode & 0o077 == 0 for p in tmp_path.iterdir())
+
+
+def test_the_worker_grace_period_covers_its_soft_shutdown() -> None:
+    """The platform's SIGKILL must not cut the soft shutdown off: tasks it interrupts come
+    back only after the visibility timeout."""
+    from services.worker.settings import WorkerSettings
+
+    default = WorkerSettings.model_fields["worker_soft_shutdown_timeout"].default
+    worker = load()["services"]["worker"]
+    soft = float(worker["environment"]["WORKER_SOFT_SHUTDOWN_TIMEOUT"])
+    assert soft == default
+    assert float(worker["stop_grace_period"].removesuffix("s")) >= soft + 20
+    deployment = yaml.safe_load((ROOT / "deploy/kubernetes/worker.yaml").read_text())
+    pod = deployment["spec"]["template"]["spec"]
+    env = {e["name"]: e["value"] for e in pod["containers"][0]["env"]}
+    assert float(env["WORKER_SOFT_SHUTDOWN_TIMEOUT"]) == default
+    assert pod["terminationGracePeriodSeconds"] >= default + 20
