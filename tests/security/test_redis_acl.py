@@ -3,6 +3,9 @@ user, the whole pipeline works within what its user may do (Redis denies nothing
 nobody else gets in."""
 
 import json
+import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -88,6 +91,12 @@ def test_the_pipeline_runs_with_one_acl_user_per_component(
         wait_for(lambda: projector.xlen("summarization.requested.dlq") == 1, 30, "dead letter")
         assert projector.xlen("summarization.failed") == 1
         projector.close()
+        operator = {**os.environ, **common, **env_file(secrets / "operator.env")}
+        redrive = subprocess.run(
+            [sys.executable, "-m", "services.cli", "redrive", "submit", "--all"],
+            env=operator, cwd=ROOT, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert "redriven" in redrive.stdout, redrive.stdout + redrive.stderr
         for name in ("dispatcher", "worker", "projector"):
             wait_for(lambda n=name: stack.ops(n).status_code == 200, 45, f"{name} /readyz")
         metrics = stack.ops("projector", "/metrics").text
