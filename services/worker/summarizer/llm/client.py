@@ -2,15 +2,21 @@
 
 Transient failures raise ``LLMUnavailable``; other 4xx raise ``LLMRequestRejected``;
 an answer without ``choices[0].message.content`` raises ``MalformedAnswer``.
+
+The answer's shape goes in ``response_format``: ``json_schema`` with the call's schema,
+``json_object``, or nothing. A server that rejects ``json_schema`` (400 or 422) is asked
+again once with ``json_object``; when that works, the client keeps to ``json_object``.
 """
 
 import re
 import threading
+from dataclasses import dataclass
 from typing import Any, Literal, TypedDict
 
 import httpx
 from pydantic import SecretStr
 
+from services.worker.settings import ResponseFormat
 from services.worker.summarizer.llm.errors import (
     LLMRequestRejected,
     LLMUnavailable,
@@ -23,11 +29,21 @@ log = get_logger(__name__)
 
 DETAIL_CHARS = 200
 _KEYLIKE = re.compile(r"\b(sk-|key-)[A-Za-z0-9*._\-]+")
+SCHEMA_REJECTED = frozenset([400, 422])
+"""How servers without ``json_schema`` refuse it (422: a validating server such as FastAPI)."""
 
 
 class Message(TypedDict):
     role: Literal["system", "user", "assistant"]
     content: str
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerSchema:
+    """The JSON schema an answer must follow, with the name ``json_schema`` requires."""
+
+    name: str
+    schema: dict[str, Any]
 
 
 class ChatClient:
@@ -40,36 +56,54 @@ class ChatClient:
         api_key: SecretStr | None = None,
         *,
         timeout: float = 60.0,
-        json_mode: bool = True,
+        response_format: ResponseFormat = "json_schema",
     ) -> None:
         self.url = base_url.rstrip("/") + "/chat/completions"
         self.model = model
         self._key = api_key
         self._timeout = timeout
-        self._json_mode = json_mode
+        self.response_format: ResponseFormat = response_format
         self._http: httpx.Client | None = None
         self._lock = threading.Lock()
 
-    def complete(self, messages: list[Message], max_tokens: int) -> str:
-        """The assistant's text for ``messages``."""
+    def complete(
+        self, messages: list[Message], max_tokens: int, schema: AnswerSchema | None = None
+    ) -> str:
+        """The assistant's text for ``messages``, asked to follow ``schema``."""
         body: dict[str, Any] = {
             "model": self.model,
             "messages": messages,
             "max_tokens": max_tokens,
             "temperature": 0,
         }
-        if self._json_mode:
+        fmt = self.response_format
+        if fmt == "json_schema" and schema is not None:
+            body["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {"name": schema.name, "strict": True, "schema": schema.schema},
+            }
+        elif fmt != "none":
             body["response_format"] = {"type": "json_object"}
+        response = self._post(body)
+        if response.status_code in SCHEMA_REJECTED and fmt == "json_schema" and schema:
+            detail = self._detail(response)
+            body["response_format"] = {"type": "json_object"}
+            response = self._post(body)
+            if response.status_code < 400:
+                self.response_format = "json_object"
+                log.warning("llm_json_schema_rejected", fallback="json_object", detail=detail)
+        self._check_status(response)
+        return _content(response)
+
+    def _post(self, body: dict[str, Any]) -> httpx.Response:
         try:
-            response = self._client().post(self.url, json=body, headers=self._headers())
+            return self._client().post(self.url, json=body, headers=self._headers())
         except httpx.TimeoutException as exc:
             raise LLMUnavailable(
                 f"LLM request timed out after {self._timeout}s ({type(exc).__name__})"
             ) from None
         except httpx.TransportError as exc:
             raise LLMUnavailable(f"LLM endpoint unreachable ({type(exc).__name__})") from None
-        self._check_status(response)
-        return _content(response)
 
     def close(self) -> None:
         if self._http is not None:
