@@ -3,9 +3,15 @@
 Transient failures raise ``LLMUnavailable``; other 4xx raise ``LLMRequestRejected``;
 an answer without ``choices[0].message.content`` raises ``MalformedAnswer``.
 
-The answer's shape goes in ``response_format``: ``json_schema`` with the call's schema,
-``json_object``, or nothing. A server that rejects ``json_schema`` (400 or 422) is asked
-again once with ``json_object``; when that works, the client keeps to ``json_object``.
+The answer's shape goes in ``response_format`` (``LLM_RESPONSE_FORMAT``):
+
+* ``json_schema``: ``{"type": "json_schema", "json_schema": {name, strict, schema}}``. A
+  server that rejects it (400 or 422) is asked again at once with the schema inside
+  ``json_object`` (``{"type": "json_object", "schema": ...}``, as llama-cpp-python's
+  server takes it), then with plain ``json_object``; the first that is accepted is kept
+  for the client's later calls. A 5xx whose error names ``response_format`` counts as a
+  rejection too (llama-cpp-python's server reports its request validation so).
+* ``json_object``: ``{"type": "json_object"}``; ``none``: no ``response_format``.
 """
 
 import re
@@ -29,8 +35,15 @@ log = get_logger(__name__)
 
 DETAIL_CHARS = 200
 _KEYLIKE = re.compile(r"\b(sk-|key-)[A-Za-z0-9*._\-]+")
-SCHEMA_REJECTED = frozenset([400, 422])
-"""How servers without ``json_schema`` refuse it (422: a validating server such as FastAPI)."""
+FORMAT_REJECTED = frozenset([400, 422])
+"""How servers refuse a ``response_format`` they lack (422: a validating one, as FastAPI)."""
+Shape = Literal["json_schema", "json_object_schema", "json_object", "none"]
+LADDER: dict[ResponseFormat, list[Shape]] = {
+    "json_schema": ["json_schema", "json_object_schema", "json_object"],
+    "json_object": ["json_object"],
+    "none": ["none"],
+}
+"""The shapes a setting tries, in order, while the server rejects them."""
 
 
 class Message(TypedDict):
@@ -62,7 +75,7 @@ class ChatClient:
         self.model = model
         self._key = api_key
         self._timeout = timeout
-        self.response_format: ResponseFormat = response_format
+        self._shapes = LADDER[response_format]
         self._http: httpx.Client | None = None
         self._lock = threading.Lock()
 
@@ -76,24 +89,27 @@ class ChatClient:
             "max_tokens": max_tokens,
             "temperature": 0,
         }
-        fmt = self.response_format
-        if fmt == "json_schema" and schema is not None:
-            body["response_format"] = {
-                "type": "json_schema",
-                "json_schema": {"name": schema.name, "strict": True, "schema": schema.schema},
-            }
-        elif fmt != "none":
-            body["response_format"] = {"type": "json_object"}
-        response = self._post(body)
-        if response.status_code in SCHEMA_REJECTED and fmt == "json_schema" and schema:
-            detail = self._detail(response)
-            body["response_format"] = {"type": "json_object"}
+        shapes = self._shapes if schema else [s for s in self._shapes if "schema" not in s]
+        for tried, shape in enumerate(shapes, start=1):
+            body.pop("response_format", None)
+            if shape != "none":
+                body["response_format"] = _response_format(shape, schema)
             response = self._post(body)
-            if response.status_code < 400:
-                self.response_format = "json_object"
-                log.warning("llm_json_schema_rejected", fallback="json_object", detail=detail)
+            if not _rejects_format(response) or tried == len(shapes):
+                break
+            detail = self._detail(response)
+            status = response.status_code
+            log.warning("llm_response_format_rejected", shape=shape, status=status, detail=detail)
+        if tried > 1 and response.status_code < 400:
+            self._shapes = self._shapes[self._shapes.index(shape) :]
+            log.warning("llm_response_format_fallback", shape=shape)
         self._check_status(response)
         return _content(response)
+
+    @property
+    def response_format(self) -> Shape:
+        """The shape of ``response_format`` the next call with a schema starts with."""
+        return self._shapes[0]
 
     def _post(self, body: dict[str, Any]) -> httpx.Response:
         try:
@@ -151,6 +167,22 @@ class ChatClient:
             text = text.replace(self._key.get_secret_value(), "***")
         text = _KEYLIKE.sub(r"\1***", redact_text(" ".join(text.split())))
         return text[:DETAIL_CHARS] or "no detail"
+
+
+def _rejects_format(response: httpx.Response) -> bool:
+    """A 400 or 422, or a 5xx whose error names ``response_format`` (llama-cpp-python's
+    server answers its own validation error with a 500)."""
+    status = response.status_code
+    return status in FORMAT_REJECTED or (status >= 500 and "response_format" in response.text)
+
+
+def _response_format(shape: Shape, schema: AnswerSchema | None) -> dict[str, Any]:
+    if schema is not None and shape == "json_schema":
+        spec = {"name": schema.name, "strict": True, "schema": schema.schema}
+        return {"type": "json_schema", "json_schema": spec}
+    if schema is not None and shape == "json_object_schema":
+        return {"type": "json_object", "schema": schema.schema}
+    return {"type": "json_object"}
 
 
 def _content(response: httpx.Response) -> str:

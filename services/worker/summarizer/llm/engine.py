@@ -76,7 +76,7 @@ class LLMSummarizer:
             settings.llm_model,
             settings.llm_api_key,
             timeout=settings.llm_timeout_seconds,
-            json_mode=settings.llm_json_mode,
+            response_format=settings.response_format,
         )
         budget = Budget(settings.llm_context_tokens, settings.llm_max_output_tokens)
         fallback = ExtractiveSummarizer() if settings.summarizer_fallback == "extractive" else None
@@ -84,7 +84,7 @@ class LLMSummarizer:
 
     def summarize_session(self, source: SessionSource) -> SessionSummary:
         try:
-            answer = session_answer(self._ask, source, self.budget)
+            answer, facts = session_answer(self._ask, source, self.budget)
         except LLMAnswerInvalid as exc:
             fallback = self._fallback_for(exc, session_id=source.session_id)
             return fallback.summarize_session(source)
@@ -93,6 +93,7 @@ class LLMSummarizer:
             overview=answer.overview,
             key_points=answer.key_points,
             topics=answer.topics,
+            facts=facts,
             speakers=speaker_stats(source),
             source=source_stats(source),
             engine=self.name,

@@ -111,10 +111,13 @@ class SessionAnswer(_Answer):
 
     _tidy = field_validator("overview", "key_points", "topics")(_tidy_field)
 
-    def texts(self) -> list[str]:
-        """What the model wrote in its own words (a fact's quote is checked on its own)."""
-        facts = [item.value for _, items in self.facts for item in items]
-        return [*self.overview, *self.key_points, *self.topics, *facts]
+    def prose(self) -> list[str]:
+        """The sentences and phrases the model wrote."""
+        return [*self.overview, *self.key_points]
+
+    def labels(self) -> list[str]:
+        """The short names it gave: topics, facts' values (a quote is checked on its own)."""
+        return [*self.topics, *(item.value for _, items in self.facts for item in items)]
 
 
 class TopicAnswer(_Answer):
@@ -129,9 +132,11 @@ class ProfileAnswer(_Answer):
 
     _tidy = field_validator("overview", "highlights")(_tidy_field)
 
-    def texts(self) -> list[str]:
-        """What the model wrote in its own words."""
-        return [*self.overview, *(t.topic for t in self.recurring_topics), *self.highlights]
+    def prose(self) -> list[str]:
+        return [*self.overview, *self.highlights]
+
+    def labels(self) -> list[str]:
+        return [t.topic for t in self.recurring_topics]
 
 
 Answer = TypeVar("Answer", bound=_Answer)

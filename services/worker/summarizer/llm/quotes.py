@@ -9,7 +9,9 @@ is always an exact substring of the turn.
 
 import re
 
-_PLAIN = str.maketrans({"‘": "'", "’": "'", "‚": "'", "“": '"', "”": '"', "„": '"', "–": "-", "—": "-"})
+_PLAIN = str.maketrans(
+    {"‘": "'", "’": "'", "‚": "'", "“": '"', "”": '"', "„": '"', "–": "-", "—": "-"}
+)
 _WRAP = " \t\n\"'`“”‘’«»…"
 _TRAILING = ".,;:!"
 MIN_CHARS = 2

@@ -62,7 +62,10 @@ def _facts() -> dict[str, Any]:
     )
     items["constraints"] = _fact(kind={"type": "string", "enum": CONSTRAINT_KINDS})
     return _object(
-        {name: {"type": "array", "items": item, "maxItems": MAX_FACTS} for name, item in items.items()}
+        {
+            name: {"type": "array", "items": item, "maxItems": MAX_FACTS}
+            for name, item in items.items()
+        }
     )
 
 
@@ -92,3 +95,16 @@ PROFILE = AnswerSchema(
         }
     ),
 )
+
+
+def _names(schema: dict[str, Any]) -> set[str]:
+    properties = schema.get("properties", {})
+    found = set(properties)
+    for value in [*properties.values(), schema.get("items")]:
+        if isinstance(value, dict):
+            found |= _names(value)
+    return found
+
+
+FIELD_NAMES = frozenset().union(*(_names(s.schema) for s in (SESSION_MAP, PROFILE)))
+"""Every field name of the answers (an answer that names its own fields echoes the prompt)."""
