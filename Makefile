@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv run test lint format schemas faults bench soak clean
+.PHONY: venv run test test-llm lint format schemas faults bench soak clean
 
 venv: $(STAMP)
 
@@ -31,6 +31,11 @@ schemas: $(STAMP)
 
 test: lint
 	$(BIN)/python -m pytest -q
+
+# Opt-in: the LLM engine against a real local model (builds llama-cpp-python the first time).
+test-llm: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,llm-test]'
+	$(BIN)/python -m pytest -q -m llm tests/llm -s
 
 faults: $(STAMP)
 	$(BIN)/python -m pytest -q -m faults tests/faults -s
