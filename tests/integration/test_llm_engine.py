@@ -62,7 +62,7 @@ def test_a_good_answer_becomes_the_session_summary(server: ChatServer) -> None:
     summary = make_engine(server.url).summarize_session(source)
     assert summary.overview == ["Casey described the map part.", "It took nine months."]
     assert summary.topics == ["kafka", "billing"]
-    assert (summary.engine, summary.engine_version) == ("llm", "1.0+test-model")
+    assert (summary.engine, summary.engine_version) == ("llm", "2.0+test-model")
     assert summary.speakers == speaker_stats(source), "speakers are counted locally"
     assert summary.source == source_stats(source)
     [request] = server.requests
@@ -239,7 +239,7 @@ def test_profile_prose_from_the_model_figures_counted_locally(server: ChatServer
     assert profile.highlights == ["Led the Kafka migration in nine months."]
     assert [e.session_id for e in profile.timeline] == ["s1", "s0"], "oldest first"
     assert profile.coverage.sessions == 2
-    assert (profile.engine, profile.engine_version) == ("llm", "1.0+test-model")
+    assert (profile.engine, profile.engine_version) == ("llm", "2.0+test-model")
     assert len(server.requests) == 1
     assert "Session s1 (2024-03-27, self-report)" in server.prompts[0]
 

@@ -1,10 +1,11 @@
 """``LLMSummarizer``: the ``Summarizer`` protocol over an OpenAI-compatible model.
 
 The model writes the text (overview, key points, topics; a profile's overview, recurring
-topics and highlights); counts, sources and the timeline are computed here, as in the
-built-in engine. An answer that stays malformed after one retry fails the call with
-``LLMAnswerInvalid``, or, given a ``fallback`` engine, is summarized by that engine instead
-(its name and version then mark the summary).
+topics and highlights) and a session's facts, each quoted from the turn it cites; counts,
+sources and the timeline are computed here, as in the built-in engine. An answer that is
+malformed or not grounded in its material (see ``grounding``) is asked for again once;
+one that stays so fails the call with ``LLMAnswerInvalid``, or, given a ``fallback``
+engine, is summarized by that engine instead (its name and version then mark the summary).
 """
 
 from collections.abc import Sequence
@@ -39,7 +40,8 @@ from shared.logging import get_logger
 
 log = get_logger(__name__)
 
-VERSION = "1.0"
+VERSION = "2.0"
+"""2.0: the fact layer (schema version 2) and the grounding checks."""
 MIN_DATA_TOKENS = 256
 """The least room for material a request must leave once prompts and the answer fit."""
 TEMPLATES = ("session_map", "session_reduce", "profile", "profile_reduce")
