@@ -1,12 +1,13 @@
 """/healthz, /readyz and /metrics for the services that have no HTTP API of their own.
 
-A small threaded HTTP server (standard library) on ``OPS_PORT``:
+A small threaded HTTP server (standard library) on ``OPS_HOST``:``OPS_PORT``, loopback
+only by default (its metrics and readiness details are for the operator, not the LAN):
 
 * ``/healthz``: the process is up (200).
 * ``/readyz``: every dependency check passes (200) or not (503); JSON with each check's
   result and whatever the service reports about itself (e.g. a consumer group it had to
   re-create after Redis lost its data).
-* ``/metrics``: Prometheus text format from the default registry.
+* ``/metrics``: Prometheus text format from the default registry (or the one given).
 """
 
 import threading
@@ -15,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import orjson
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 
 from shared.logging import get_logger
 
@@ -31,9 +32,11 @@ class OpsServer:
         port: int,
         checks: Mapping[str, Check],
         info: Callable[[], Mapping[str, Any]] | None = None,
-        host: str = "0.0.0.0",
+        host: str = "127.0.0.1",
+        registry: CollectorRegistry = REGISTRY,
     ) -> None:
         self.service = service
+        self.registry = registry
         self.checks = checks
         self.info = info or dict
         self._server = ThreadingHTTPServer((host, port), self._handler())
@@ -58,7 +61,7 @@ class OpsServer:
 
     def start(self) -> "OpsServer":
         threading.Thread(target=self._server.serve_forever, name="ops-http", daemon=True).start()
-        log.info("ops_server_started", port=self.port)
+        log.info("ops_server_started", host=self._server.server_address[0], port=self.port)
         return self
 
     def stop(self) -> None:
@@ -77,7 +80,7 @@ class OpsServer:
                     ready, body = ops.readiness()
                     self._send(200 if ready else 503, orjson.dumps(body))
                 elif path == "/metrics":
-                    self._send(200, generate_latest(), CONTENT_TYPE_LATEST)
+                    self._send(200, generate_latest(ops.registry), CONTENT_TYPE_LATEST)
                 else:
                     self._send(404, b'{"detail": "not found"}')
 

@@ -1,6 +1,7 @@
 """``summarization``: the operator's command line."""
 
 import argparse
+import contextlib
 import sys
 
 from shared.logging import configure_logging
@@ -15,6 +16,8 @@ def main(argv: list[str] | None = None) -> int:
     demo = sub.add_parser("demo", help="load the demo sessions into a running gateway")
     demo.add_argument("--url", default="http://127.0.0.1:8000")
     sub.add_parser("export-schemas", help="write contracts/schemas/*.json")
+    flower = sub.add_parser("flower", help="start Flower (Celery monitoring) with basic auth")
+    flower.add_argument("flower_args", nargs=argparse.REMAINDER, help="passed on to Flower")
     redrive = sub.add_parser("redrive", help="list dead letters, or submit them again")
     redrive.add_argument("action", choices=["list", "submit"])
     redrive.add_argument("--dlq", choices=["requested", "tasks", "all"], default="all")
@@ -22,6 +25,9 @@ def main(argv: list[str] | None = None) -> int:
     redrive.add_argument("--match", help="entries whose reason or task id contains this")
     redrive.add_argument("--all", action="store_true", help="every entry of --dlq")
     redrive.add_argument("--dry-run", action="store_true", help="show, do not submit")
+    alerts = sub.add_parser("alert-log", help="an Alertmanager webhook that logs each alert")
+    alerts.add_argument("--host", default="0.0.0.0")
+    alerts.add_argument("--port", type=int, default=9095)
     args = parser.parse_args(argv)
 
     settings = CommonSettings()
@@ -30,8 +36,19 @@ def main(argv: list[str] | None = None) -> int:
         from services.cli.supervisor import run as run_all
 
         return run_all(demo=not args.no_demo)
+    if args.command == "flower":
+        from services.cli.flower import start_flower
+        from services.cli.settings import FlowerSettings
+
+        return start_flower(FlowerSettings(), args.flower_args)
     if args.command == "redrive":
         return _redrive(args, settings)
+    if args.command == "alert-log":
+        from services.cli.alert_log import AlertLog
+
+        with contextlib.suppress(KeyboardInterrupt):
+            AlertLog(args.port, args.host).serve_forever()
+        return 0
     if args.command == "demo":
         from services.cli.demo import load_demo
 

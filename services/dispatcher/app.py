@@ -49,6 +49,18 @@ async def ensure_group(client: aioredis.Redis, stream: str, group: str) -> bool:
     return True
 
 
+ENTRIES = "entries"
+"""Where ``unparsed_batch`` keeps the batch's entries (ids stay in ``message_ids``)."""
+
+
+async def unparsed_batch(msg: Any, original: Any) -> Any:
+    """FastStream's message for a batch, its entries left undecoded: the handler decodes
+    each one itself. FastStream's own parser decodes the whole batch at once, and one
+    entry it cannot read (not UTF-8, headers that are not an object) failed the batch
+    before the handler saw it, holding up every entry read with it."""
+    return await original({**msg, "data": [], ENTRIES: msg["data"]})
+
+
 async def raw_batch(msg: Any, _: Any) -> Any:
     """The handler's argument: the batch as read (entry ids and fields)."""
     return msg.raw_message
@@ -93,6 +105,7 @@ class DispatcherService:
                 batch=True,
                 max_records=settings.dispatch_batch_size,
             ),
+            parser=unparsed_batch,
             decoder=raw_batch,
             ack_policy=AckPolicy.MANUAL,  # handle_batch acknowledges, with its marks
         )
@@ -102,11 +115,12 @@ class DispatcherService:
         dispatcher = self.dispatcher
 
         async def on_requested(raw: Any) -> None:
-            # Entries are decoded here, the same way the reclaimer does: FastStream's
-            # batch parser does not lift a plain entry's traceparent field.
+            # Entries are decoded here, one at a time and the same way the reclaimer
+            # does (FastStream's batch parser does not lift a plain entry's traceparent
+            # field): an entry that cannot be read is dead-lettered on its own.
             entries = [
                 Entry(entry_id.decode(), *decode_entry(fields))
-                for entry_id, fields in zip(raw["message_ids"], raw["data"], strict=True)
+                for entry_id, fields in zip(raw["message_ids"], raw[ENTRIES], strict=True)
             ]
             structlog.contextvars.clear_contextvars()
             await dispatcher.handle_batch(entries, ack=True)
@@ -168,6 +182,7 @@ class DispatcherService:
             self.settings.ops_port,
             {"redis": client.ping, "consumer_group": group_exists},
             info,
+            host=self.settings.ops_host,
         )
 
     async def stop(self) -> None:

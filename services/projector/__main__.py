@@ -36,6 +36,7 @@ def main() -> None:
     settings = ProjectorSettings()
     configure_logging("projector", settings.log_level, settings.log_format)
     signal.signal(signal.SIGTERM, _exit)
+    signal.signal(signal.SIGINT, _exit)  # Ctrl-C: the same clean stop, no traceback
     configure_tracing("projector")
     app = make_celery(settings)
     writer = TransitionWriter(
@@ -57,6 +58,7 @@ def main() -> None:
         settings.ops_port,
         {"redis": ping},
         lambda: {"service": "projector", "reconciler_repairs": reconciler.repairs},
+        host=settings.ops_host,
     ).start()
     threading.Thread(target=lifecycle.run, name="lifecycle", daemon=True).start()
     threading.Thread(target=reconciler.run, name="reconciler", daemon=True).start()

@@ -1,16 +1,28 @@
 """``summarization-worker`` / ``python -m services.worker``: run a Celery worker."""
 
 import os
+
+# SIGTERM (a deploy, `docker stop`, Kubernetes) as Celery's cold shutdown, which starts
+# with the soft one: running tasks get WORKER_SOFT_SHUTDOWN_TIMEOUT seconds, then those
+# still running are cancelled and their messages go back to the queue at once. Celery's
+# own SIGTERM waits for every running task however long it takes, and a task cut off by
+# the grace period's SIGKILL waited out BROKER_VISIBILITY_TIMEOUT. billiard reads this
+# when imported: before Celery is.
+os.environ.setdefault("REMAP_SIGTERM", "SIGQUIT")
+
 import socket
 import sys
+from collections.abc import Callable
 
 from celery import signals
 
 from services.worker.app import create_worker_app
+from services.worker.celery_logs import route_celery_output
 from services.worker.consumer import CONSUMING
 from services.worker.settings import WorkerSettings
 from shared.heap import freeze_startup_heap
 from shared.logging import configure_logging, get_logger
+from shared.metrics_multiprocess import metrics_registry, remove_metrics_dir, use_metrics_dir
 from shared.ops_server import OpsServer
 from shared.redis_client import sync_redis
 from shared.store import Database
@@ -19,6 +31,8 @@ from shared.store import Database
 def main(argv: list[str] | None = None) -> None:
     settings = WorkerSettings()
     configure_logging("worker", settings.log_level, settings.log_format)
+    # The pool's processes record the task metrics; this one's /metrics adds them up.
+    metrics_dir, made = use_metrics_dir("worker")
     app = create_worker_app(settings)
     # Tables made once here, before the pool forks: otherwise every pool process races
     # to create them on its first task, and a loser's task is retried a minute later.
@@ -37,8 +51,12 @@ def main(argv: list[str] | None = None) -> None:
             raise TimeoutError(f"{hostname} did not answer Celery's ping")
 
     broker = sync_redis(settings.celery_broker_url)
-    OpsServer("worker", settings.ops_port, {"broker": broker.ping, "celery": celery_ping}).start()
+    checks: dict[str, Callable[[], object]] = {"broker": broker.ping, "celery": celery_ping}
+    OpsServer(
+        "worker", settings.ops_port, checks, host=settings.ops_host, registry=metrics_registry()
+    ).start()
     args = [
+        "--quiet",  # no banner printed past the logs: celery_logs logs its facts
         "worker",
         "--queues", ",".join(settings.queue_list()),
         "--concurrency", str(settings.worker_concurrency),
@@ -53,7 +71,11 @@ def main(argv: list[str] | None = None) -> None:
     # Celery's worker set up (its modules imported), before the pool forks: the pool's
     # processes share those pages too
     signals.worker_init.connect(lambda **_: freeze_startup_heap(), weak=False)
-    app.worker_main(args)
+    route_celery_output()
+    try:
+        app.worker_main(args)
+    finally:
+        remove_metrics_dir(metrics_dir, made)
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from typing import Any
 from celery import Celery, signals
 from opentelemetry.instrumentation.celery import CeleryInstrumentor
 
+from services.worker.broker_dead_letters import BrokerDeadLetters
 from services.worker.context import ContextHolder
 from services.worker.lifecycle import LifecycleStream, connect_lifecycle
 from services.worker.settings import WorkerSettings
@@ -27,6 +28,8 @@ def create_worker_app(settings: WorkerSettings) -> Celery:
         worker_timer_purge_seconds=settings.worker_timer_purge_seconds,  # timers.CONF_KEY
         worker_consumer="services.worker.consumer:Consumer",
         worker_event_flush_seconds=settings.worker_event_flush_seconds,  # consumer.CONF_KEY
+        worker_soft_shutdown_timeout=settings.worker_soft_shutdown_timeout,
+        worker_enable_soft_shutdown_on_idle=settings.worker_enable_soft_shutdown_on_idle,
         worker_concurrency=settings.worker_concurrency,
         worker_pool=settings.worker_pool,
         worker_hijack_root_logger=False,
@@ -34,6 +37,7 @@ def create_worker_app(settings: WorkerSettings) -> Celery:
         # Tasks are idempotent: one that loses its channel finishes, and runs again on
         # redelivery, rather than being cancelled (which records it as REVOKED).
         worker_cancel_long_running_tasks_on_connection_loss=False,
+        worker_broker_dead_letters=BrokerDeadLetters(settings),  # broker_dead_letters.CONF_KEY
     )
     lifecycle = LifecycleStream(settings)
     register_tasks(app, ContextHolder(settings), lifecycle)

@@ -2,7 +2,8 @@
 
 import pytest
 
-from tests.stack import Stack, wait_for
+from shared.redis_server import free_port
+from tests.stack import Service, Stack, listening_address, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -14,6 +15,31 @@ def test_ops_endpoints(stack: Stack, name: str) -> None:
     ready = stack.ops(name, "/readyz").json()
     assert set(ready["checks"].values()) == {"ok"}
     assert stack.ops(name, "/metrics").status_code == 200
+
+
+def test_ops_servers_listen_on_loopback_unless_ops_host_is_set(stack: Stack) -> None:
+    """Metrics and readiness details are for the operator: not on every interface by
+    default; OPS_HOST opens them (compose, for a Prometheus in another container)."""
+    for name in ("dispatcher", "worker", "projector"):
+        wait_for(lambda: _ready(stack, name), 45, f"{name} /readyz")  # noqa: B023
+        assert listening_address(stack.ops_ports[name]) == "127.0.0.1", name
+    port = free_port()
+    env = {**stack.env, "OPS_PORT": str(port), "OPS_HOST": "0.0.0.0"}
+    opened = Service("projector", env, stack.log_dir / "projector-ops-host.log").start()
+    try:
+        wait_for(lambda: _answers(port), 45, "the second projector's ops server")
+        assert listening_address(port) == "0.0.0.0"
+    finally:
+        opened.stop()
+
+
+def _answers(port: int) -> bool:
+    import httpx
+
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
 
 
 def _ready(stack: Stack, name: str) -> bool:
@@ -76,3 +102,46 @@ def test_metrics_an_sre_can_alert_on(stack: Stack) -> None:
         gateway[("summarization_http_requests_total", ("method", "GET"), route, ("status", "200"))]
         >= 1
     )
+
+
+def test_worker_metrics_add_up_every_pool_process(stack: Stack) -> None:
+    """The pool's processes run the tasks; the main process's /metrics shows them all."""
+    import json
+    import uuid
+
+    import redis
+    from prometheus_client.parser import text_string_to_metric_families
+
+    def worker(name: str, **labels: str) -> float:
+        text = stack.ops("worker", "/metrics").text
+        return sum(
+            s.value
+            for family in text_string_to_metric_families(text)
+            for s in family.samples
+            if s.name == name and labels.items() <= s.labels.items()
+        )
+
+    wait_for(lambda: _ready(stack, "worker"), 45, "worker /readyz")
+    labels = {"kind": "session", "engine": "extractive"}
+    before = {
+        name: worker(name, **labels)
+        for name in (
+            "summarization_worker_tasks_started_total",
+            "summarization_worker_tasks_succeeded_total",
+            "summarization_worker_task_duration_seconds_count",
+        )
+    }
+    r = redis.Redis.from_url(stack.env["REDIS_URL"], decode_responses=True)
+    turns = [{"role": "candidate", "text": "I maintain the billing service."}]
+    task_ids = [str(uuid.uuid4()) for _ in range(6)]
+    for task_id in task_ids:
+        r.xadd(
+            stack.env["STREAM_REQUESTED"],
+            {"task_id": task_id, "kind": "session", "candidate_id": "c", "session_id": "s",
+             "transcript": json.dumps(turns)},
+        )  # fmt: skip
+    keys = [f"{stack.env['KEY_PREFIX']}task:{task_id}" for task_id in task_ids]
+    wait_for(lambda: all(r.hget(k, "status") == "SUCCESS" for k in keys), 60, "the tasks")
+    for name, value in before.items():
+        assert worker(name, **labels) - value == len(task_ids), name
+    assert worker("summarization_worker_tasks_failed_total") == 0

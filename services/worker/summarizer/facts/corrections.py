@@ -18,7 +18,10 @@ _MARKER = (
     r"no|nope|sorry|wait|well|actually|i mean|or rather|rather|correction|scratch that"
     r"|let me correct(?: myself| that)?|make (?:it|that)|oh|hang on|uh|um|er"
 )
-_LEAD = r"(?:it was|it's|it is|that's|that was|more like|closer to|about|around|like|i think)"
+_LEAD = (
+    r"(?:it was|it's|it is|that's|that was|more like|closer to|about|around|like|i think|since|"
+    r"in|from|to|at|for|maybe|probably|actually)"
+)
 _GAP_RE = re.compile(
     rf"^[\s,;:.…—–-]*(?:(?:{_MARKER})\b[\s,;:.…—–-]*)+(?:{_LEAD}\b[\s,]*)?$", re.IGNORECASE
 )

@@ -44,7 +44,9 @@ def quote(
             continue
         if new[0] >= end:  # the replacement opens the next sentence: quote that one
             end = _sentence_end(span.turn_text, new[0])
-        prefix, start = span.turn_text[span.start : old[0]], new[0]
+        if not prefix:
+            prefix = span.turn_text[span.start : old[0]]
+        start = new[0]
     corrected_at = start if prefix.strip() else -1
     if anchor is not None and not start <= anchor < end:
         anchor = None

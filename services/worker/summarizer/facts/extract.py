@@ -2,25 +2,31 @@
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from contracts.summary import Achievement, Constraint, Fact, FactKind, Quantity, SessionFacts
 from contracts.types import Mode
 from services.worker.summarizer.base import SessionSource
-from services.worker.summarizer.facts.classify import Candidate, candidates, direction
+from services.worker.summarizer.facts.classify import (
+    SHORT_ANSWER,
+    Candidate,
+    candidates,
+    direction,
+)
 from services.worker.summarizer.facts.cues import TITLE_RE
 from services.worker.summarizer.facts.evidence import Quote, evidence, quote
 from services.worker.summarizer.facts.quantities import Measured
 from services.worker.summarizer.facts.rarity import rarity
 from services.worker.summarizer.facts.skills import find_skills
 from services.worker.summarizer.facts.spans import Span, session_spans
+from services.worker.summarizer.text import word_count
 
 LIMITS = {
-    FactKind.ROLE: 2,
+    FactKind.ROLE: 4,
     FactKind.EXPERIENCE: 2,
     FactKind.ACHIEVEMENT: 5,
-    FactKind.MOTIVATION: 2,
-    FactKind.REASON_FOR_LEAVING: 2,
+    FactKind.MOTIVATION: 3,
+    FactKind.REASON_FOR_LEAVING: 3,
     FactKind.LOCATION: 2,
     FactKind.NOTICE: 1,
     FactKind.AUTHORIZATION: 1,
@@ -29,6 +35,9 @@ LIMITS = {
     FactKind.REMOTE: 1,
     FactKind.STATEMENT: 3,
 }
+TERSE_TURN = 40
+"""Words at most of an answer quoted whole when its fact sentence is terse."""
+WIDE_QUOTE_WORDS = 60
 VALUE_WORDS = 16
 """A fact's value is the quote narrowed to this many words around what it is about."""
 CONSTRAINTS = (
@@ -39,7 +48,8 @@ CONSTRAINTS = (
     FactKind.AVAILABILITY,
     FactKind.REMOTE,
 )
-_PLACE_RE = re.compile(r"\b(?:to|in|near|from)\s+((?:[A-Z][a-z]+)(?:\s+[A-Z][a-z]+)?)")
+_PLACE_RE = re.compile(r"\b(?:to|in|near|from|the)\s+((?:[A-Z][a-z]+)(?:\s+[A-Z][a-z]+)?)")
+_PLACE_KINDS = (FactKind.LOCATION, FactKind.REMOTE, FactKind.AVAILABILITY)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,11 +65,13 @@ def extract(source: SessionSource) -> Extraction:
     spans = session_spans(source)
     found = [c for span in spans for c in candidates(span, source.mode)]
     found = _with_rarity(found, spans)
-    chosen = _best(found)
+    chosen = [_widened(c, spans) for c in _best(found)]
     by_kind: dict[FactKind, list[Candidate]] = {}
     for candidate in chosen:
         by_kind.setdefault(candidate.kind, []).append(candidate)
-    places = frozenset(p.lower() for c in by_kind.get(FactKind.LOCATION, []) for p in _places(c))
+    places = frozenset(
+        p.lower() for k in _PLACE_KINDS for c in by_kind.get(k, []) for p in _places(c)
+    )
     facts = SessionFacts(
         role=[_fact(c, _title(c)) for c in by_kind.get(FactKind.ROLE, [])],
         experience=[_fact(c) for c in by_kind.get(FactKind.EXPERIENCE, [])],
@@ -75,7 +87,7 @@ def extract(source: SessionSource) -> Extraction:
 
 def _with_rarity(found: list[Candidate], spans: Sequence[Span]) -> list[Candidate]:
     """Statements score by how unlike the rest of the session they are."""
-    weights = rarity(spans)
+    weights = rarity(spans, [c.span for c in found if c.kind is FactKind.STATEMENT])
     return [
         Candidate(c.kind, c.span, c.score + weights.get(id(c.span), 0.0), c.anchor, c.quantities)
         if c.kind is FactKind.STATEMENT
@@ -106,8 +118,46 @@ def _best(found: list[Candidate]) -> list[Candidate]:
     return out
 
 
+def _widened(candidate: Candidate, spans: Sequence[Span]) -> Candidate:
+    """A terse answer is quoted whole; an achievement goes on into the next sentences
+    that give its other figures ("54 percent when I took over. Eighty-one last year.")."""
+    span = candidate.span
+    turn = [s for s in spans if s.turn == span.turn]
+    mine = next((i for i, s in enumerate(turn) if s.start == span.start), None)
+    if mine is None:
+        return candidate
+    last = mine
+    if word_count(span.turn_text) <= TERSE_TURN and word_count(span.text) <= SHORT_ANSWER:
+        first, last = 0, len(turn) - 1
+    else:
+        first = mine
+        if candidate.kind is FactKind.ACHIEVEMENT:
+            while last + 1 < len(turn) and last - mine < 2 and _figures(turn[last + 1]):
+                last += 1
+    if (first, last) == (mine, mine):
+        return candidate
+    wide = replace(
+        span,
+        start=turn[first].start,
+        end=turn[last].end,
+        numbers=tuple(m for s in turn[first : last + 1] for m in s.numbers),
+        corrections=tuple(dict.fromkeys(c for s in turn[first : last + 1] for c in s.corrections)),
+    )
+    extra = tuple(m for m in wide.numbers if m not in candidate.quantities and _figure(m))
+    quantities = candidate.quantities + extra if candidate.quantities else candidate.quantities
+    return replace(candidate, span=wide, quantities=quantities)
+
+
+def _figures(span: Span) -> bool:
+    return any(_figure(m) for m in span.numbers)
+
+
+def _figure(measured: Measured) -> bool:
+    return not (measured.number.year or measured.number.weak)
+
+
 def _quote_of(candidate: Candidate) -> tuple[Quote, Quote]:
-    said = quote(candidate.span, candidate.anchor)
+    said = quote(candidate.span, candidate.anchor, WIDE_QUOTE_WORDS)
     short = quote(candidate.span, candidate.anchor, VALUE_WORDS, VALUE_WORDS)
     return said, short
 
@@ -142,7 +192,7 @@ def _constraint(candidate: Candidate) -> Constraint:
 
 
 def _skill(name: str, span: Span, start: int) -> Fact:
-    said = quote(span, start)
+    said = quote(span, start)  # the sentence as said: skills are never widened
     return Fact(value=name, evidence=evidence(span, said))
 
 

@@ -66,7 +66,7 @@ def find_numbers(text: str) -> list[Number]:
             continue
         number, i = parsed
         found.append(_and_a_half(number, text))
-    return _merge_ranges(_spoken_years(found, text), text)
+    return _merge_ranges(_spoken_hundreds(_spoken_years(found, text), text), text)
 
 
 def _and_a_half(number: Number, text: str) -> Number:
@@ -179,6 +179,27 @@ def _spoken_years(numbers: list[Number], text: str) -> list[Number]:
     return out
 
 
+def _spoken_hundreds(numbers: list[Number], text: str) -> list[Number]:
+    """ "one seventy" and "two fifty" are 170 and 250 (how amounts are said)."""
+    out: list[Number] = []
+    for number in numbers:
+        previous = out[-1] if out else None
+        if previous is not None and _is_hundreds_pair(previous, number, text):
+            out[-1] = Number(previous.start, number.end, previous.value * 100 + number.value)
+            continue
+        out.append(number)
+    return out
+
+
+def _is_hundreds_pair(first: Number, second: Number, text: str) -> bool:
+    said = text[first.start : first.end].lower()
+    words = text[second.start : second.end].replace("-", "").isalpha()
+    adjacent = text[first.end : second.start] == " "
+    return (
+        adjacent and said in _UNITS and 1 <= first.value <= 9 and words and 10 <= second.value <= 99
+    )
+
+
 def _is_year_pair(first: Number, second: Number, text: str) -> bool:
     adjacent = text[first.end : second.start] == " "
     century = text[first.start : first.end].lower() in ("nineteen", "twenty")
@@ -197,7 +218,14 @@ def _merge_ranges(numbers: list[Number], text: str) -> list[Number]:
                 value *= scale
             currency = low.currency or number.currency
             out.append(
-                replace(low, end=number.end, value=value, high=number.value, currency=currency)
+                replace(
+                    low,
+                    end=number.end,
+                    value=value,
+                    high=number.value,
+                    currency=currency,
+                    scaled=low.scaled or number.scaled,
+                )
             )
             continue
         out.append(number)

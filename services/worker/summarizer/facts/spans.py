@@ -14,8 +14,9 @@ from services.worker.summarizer.facts.quantities import Measured, measure
 from services.worker.summarizer.sentences import eligible_turns
 from services.worker.summarizer.text import split_sentences
 
-ANSWER_OPENING = 3
-"""Sentences at the start of an answer that the question's kind applies to."""
+ANSWER_OPENING = 8
+"""Sentences at the start of an answer that the question's kind applies to (the first
+ones most: see ``classify``)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,9 @@ from typing import Any, Literal, TypedDict
 import httpx
 from pydantic import SecretStr
 
+from services.worker.metrics import llm_request, llm_tokens
 from services.worker.settings import ResponseFormat
+from services.worker.summarizer.llm.chunking import estimate_tokens
 from services.worker.summarizer.llm.errors import (
     LLMRequestRejected,
     LLMUnavailable,
@@ -89,6 +91,20 @@ class ChatClient:
             "max_tokens": max_tokens,
             "temperature": 0,
         }
+        with llm_request(self.model):
+            response = self._answer(body, schema)
+            self._check_status(response)
+            content = _content(response)
+        self._count_tokens(response, messages, content)
+        return content
+
+    @property
+    def response_format(self) -> Shape:
+        """The shape of ``response_format`` the next call with a schema starts with."""
+        return self._shapes[0]
+
+    def _answer(self, body: dict[str, Any], schema: AnswerSchema | None) -> httpx.Response:
+        """The response to ``body`` in the first shape the server accepts (see the module)."""
         shapes = self._shapes if schema else [s for s in self._shapes if "schema" not in s]
         for tried, shape in enumerate(shapes, start=1):
             body.pop("response_format", None)
@@ -103,13 +119,7 @@ class ChatClient:
         if tried > 1 and response.status_code < 400:
             self._shapes = self._shapes[self._shapes.index(shape) :]
             log.warning("llm_response_format_fallback", shape=shape)
-        self._check_status(response)
-        return _content(response)
-
-    @property
-    def response_format(self) -> Shape:
-        """The shape of ``response_format`` the next call with a schema starts with."""
-        return self._shapes[0]
+        return response
 
     def _post(self, body: dict[str, Any]) -> httpx.Response:
         try:
@@ -120,6 +130,17 @@ class ChatClient:
             ) from None
         except httpx.TransportError as exc:
             raise LLMUnavailable(f"LLM endpoint unreachable ({type(exc).__name__})") from None
+
+    def _count_tokens(self, response: httpx.Response, messages: list[Message], answer: str) -> None:
+        """The server's ``usage`` when it sends one, else the project's estimate."""
+        usage = response.json().get("usage")
+        if isinstance(usage, dict) and isinstance(usage.get("prompt_tokens"), int):
+            completion = usage.get("completion_tokens")
+            completion = completion if isinstance(completion, int) else 0
+            llm_tokens(self.model, usage["prompt_tokens"], completion, reported=True)
+            return
+        prompt = sum(estimate_tokens(m["content"]) for m in messages)
+        llm_tokens(self.model, prompt, estimate_tokens(answer), reported=False)
 
     def close(self) -> None:
         if self._http is not None:
