@@ -10,6 +10,7 @@ task fails, never a SUCCESS with an ungrounded summary.
 import json
 import re
 from collections.abc import Callable, Iterator, MutableMapping
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -245,3 +246,44 @@ def test_profile_answers_are_held_to_the_session_summaries(
     profile = make_engine(server.url).summarize_profile("c1", sessions)
     assert profile.engine == "llm"
     assert "14 is not in the transcript" in server.prompts[1]
+
+
+def _notice_sessions() -> list[SessionWithSummary]:
+    """Two sessions of one candidate; the notice period changed between them."""
+    sessions = []
+    for day, notice in ((1, "four weeks"), (2, "two weeks")):
+        said = f"My notice period is {notice}. {CASEY}"
+        turns = [
+            Turn(Role.INTERVIEWER, "Ivan", "Your notice?"),
+            Turn(Role.CANDIDATE, "Casey", said),
+        ]
+        source = SessionSource(
+            f"s{day}", "c1", Mode.SELF_REPORT, turns, datetime(2024, 3, day, tzinfo=UTC)
+        )
+        sessions.append(
+            SessionWithSummary(source, ExtractiveSummarizer().summarize_session(source))
+        )
+    return sessions
+
+
+def test_a_profile_has_the_built_in_profile_facts_and_never_a_superseded_value(
+    server: ChatServer,
+) -> None:
+    sessions = _notice_sessions()
+    stale = {
+        "overview": ["Casey has a notice period of four weeks."],
+        "recurring_topics": [],
+        "highlights": [],
+    }
+    server.then(lambda _: chat(json.dumps(stale)))
+    profile = make_engine(server.url).summarize_profile("c1", sessions)
+    assert profile.engine == "llm"
+    assert (
+        '"Casey has a notice period of four weeks." repeats a value a later session changed'
+        in server.prompts[1]
+    )
+    built_in = ExtractiveSummarizer().summarize_profile("c1", sessions)
+    assert profile.facts == built_in.facts
+    [notice] = profile.facts
+    assert notice.changed
+    assert "two weeks" in notice.value

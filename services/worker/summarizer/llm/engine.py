@@ -2,7 +2,8 @@
 
 The model writes the text (overview, key points, topics; a profile's overview, recurring
 topics and highlights) and a session's facts, each quoted from the turn it cites; counts,
-sources and the timeline are computed here, as in the built-in engine. An answer that is
+sources, the timeline and a profile's facts (from its sessions' facts) are computed here,
+as in the built-in engine. An answer that is
 malformed or not grounded in its material (see ``grounding``) is asked for again once;
 one that stays so fails the call with ``LLMAnswerInvalid``, or, given a ``fallback``
 engine, is summarized by that engine instead (its name and version then mark the summary).
@@ -35,6 +36,7 @@ from services.worker.summarizer.llm.parsing import ProfileAnswer
 from services.worker.summarizer.llm.profile import ordered, profile_answer
 from services.worker.summarizer.llm.session import session_answer
 from services.worker.summarizer.profile import NO_SESSIONS, gist
+from services.worker.summarizer.profile_facts import profile_facts
 from services.worker.summarizer.stats import source_stats, speaker_stats
 from shared.logging import get_logger
 
@@ -107,8 +109,9 @@ class LLMSummarizer:
     ) -> ProfileSummary:
         if not sessions:
             raise NothingToSummarize(NO_SESSIONS)
+        facts = profile_facts(ordered(sessions))
         try:
-            answer = profile_answer(self._ask, sessions, self.budget)
+            answer = profile_answer(self._ask, sessions, self.budget, facts.superseded)
         except LLMAnswerInvalid as exc:
             fallback = self._fallback_for(exc, candidate_id=candidate_id)
             return fallback.summarize_profile(candidate_id, sessions)
@@ -123,6 +126,7 @@ class LLMSummarizer:
             ),
             engine=self.name,
             engine_version=self.version,
+            facts=facts.facts,
         )
 
     def close(self) -> None:

@@ -8,6 +8,7 @@
   sentence or phrase copied whole from them, or a topic that is one of the answer's
   field names ("key_points"), unless the material says it too (a small model may answer
   with the prompt's own description of a field, or with the field names).
+* A profile does not repeat a value a later session superseded (``profile.Current``).
 * Every fact cites a numbered turn of its chunk (in SELF_REPORT only the candidate's),
   its quote is in that turn (see ``quotes``), and its value does not carry a number the
   speaker corrected in that turn.
@@ -35,6 +36,7 @@ from services.worker.summarizer.llm.errors import UngroundedAnswer
 from services.worker.summarizer.llm.parsing import FactItem, FactsAnswer
 from services.worker.summarizer.llm.quotes import locate
 from services.worker.summarizer.llm.schemas import FIELD_NAMES
+from services.worker.summarizer.profile import Current
 from services.worker.summarizer.text import tokenize
 
 ECHO_WORDS = 5
@@ -46,9 +48,17 @@ _DIGITS_RE = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?")
 class Grounding:
     """The checks of an answer's own words against ``material`` and ``instructions``."""
 
-    def __init__(self, material: str, instructions: str, figures: Iterable[float] = ()) -> None:
-        """``figures``: numbers the request states besides its material (a session count)."""
+    def __init__(
+        self,
+        material: str,
+        instructions: str,
+        figures: Iterable[float] = (),
+        superseded: Sequence[str] = (),
+    ) -> None:
+        """``figures``: numbers the request states besides its material (a session count);
+        ``superseded``: values a later session changed, which the answer must not repeat."""
         self._numbers = _said_numbers(material) | {round(f, 6) for f in figures}
+        self._current = Current(superseded)
         said, told = tokenize(material), tokenize(instructions)
         self._said = f" {' '.join(said)} "
         self._told = f" {' '.join(told)} "
@@ -64,6 +74,8 @@ class Grounding:
             self._check(text, whole=False)
 
     def _check(self, text: str, *, whole: bool) -> None:
+        if not self._current([text]):
+            raise UngroundedAnswer(f'"{_cut(text)}" repeats a value a later session changed')
         words = tokenize(text)
         copied = any(run in self._echoes for run in _runs(words))
         if whole and 0 < len(words) < ECHO_WORDS:

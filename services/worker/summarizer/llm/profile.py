@@ -14,31 +14,39 @@ from services.worker.summarizer.llm.parsing import ProfileAnswer, parse_profile
 
 
 def profile_answer(
-    ask: Asker, sessions: Sequence[SessionWithSummary], budget: Budget
+    ask: Asker,
+    sessions: Sequence[SessionWithSummary],
+    budget: Budget,
+    superseded: Sequence[str] = (),
 ) -> ProfileAnswer:
-    """Overview, recurring topics and highlights over ``sessions`` (oldest first).
+    """Overview, recurring topics and highlights over ``sessions`` (oldest first), none
+    repeating a ``superseded`` value.
 
     Sessions that do not fit one request are profiled in groups, then combined.
     """
     limit = budget.data_tokens(prompts.overhead("profile"))
     digests = [_session_digest(s, limit) for s in ordered(sessions)]
     partials = [
-        _ask(ask, "profile", SEPARATOR.join(digests[i] for i in group), len(group))
+        _ask(ask, "profile", SEPARATOR.join(digests[i] for i in group), len(group), superseded)
         for group in pack_groups(digests, limit)
     ]
 
     def reduce(data: str, count: int) -> ProfileAnswer:
-        return _ask(ask, "profile_reduce", data, count)
+        return _ask(ask, "profile_reduce", data, count, superseded)
 
     return combine(
         partials, _profile_digest, reduce, budget.data_tokens(prompts.overhead("profile_reduce"))
     )
 
 
-def _ask(ask: Asker, template: str, data: str, count: int) -> ProfileAnswer:
-    """The model's profile of ``data``, held to it (numbers, no echo of the prompt)."""
+def _ask(
+    ask: Asker, template: str, data: str, count: int, superseded: Sequence[str]
+) -> ProfileAnswer:
+    """The model's profile of ``data``, held to it (numbers, no echo of the prompt, no
+    superseded value)."""
     user = prompts.render(template, count=count, data=data)
-    check = Grounding(data, prompts.instructions(user, data), figures=[count])
+    instructions = prompts.instructions(user, data)
+    check = Grounding(data, instructions, figures=[count], superseded=superseded)
 
     def parse(text: str) -> ProfileAnswer:
         answer = parse_profile(text)
