@@ -10,11 +10,13 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 import redis
 
 from services.cli.demo import demo_sessions
 from services.cli.secrets import make_secrets
+from shared.redis_server import free_port
 from tests.redis_servers import redis_server
 from tests.stack import ROOT, Stack, wait_for
 
@@ -101,11 +103,45 @@ def test_the_pipeline_runs_with_one_acl_user_per_component(
             wait_for(lambda n=name: stack.ops(n).status_code == 200, 45, f"{name} /readyz")
         metrics = stack.ops("projector", "/metrics").text
         assert 'summarization_stream_length{stream="requested_dlq"} 1.0' in metrics
+        check_flower(secrets, common, tmp_path)
     finally:
         stack.stop()
     assert denied(port) == [], "every component did all it had to within its user's rights"
     events = [json.loads(line) for line in stack.logs().splitlines() if line.startswith("{")]
     assert not [e for e in events if "NOPERM" in json.dumps(e)]
+
+
+def check_flower(secrets: Path, common: dict[str, str], tmp_path: Path) -> None:
+    """Flower as its own user, behind its generated password: it sees the worker."""
+    port = free_port()
+    env = {
+        **os.environ,
+        **common,
+        **env_file(secrets / "flower.env"),
+        **env_file(secrets / "flower-auth.env"),
+        "FLOWER_PORT": str(port),
+    }
+    user, password = env["FLOWER_BASIC_AUTH"].split(":", 1)
+    with (tmp_path / "flower.log").open("wb") as log:
+        flower = subprocess.Popen(
+            [sys.executable, "-m", "services.cli", "flower"],
+            env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    url = f"http://127.0.0.1:{port}/api/workers?refresh=1"
+    try:
+
+        def workers() -> dict[str, object]:
+            try:
+                answer = httpx.get(url, auth=(user, password), timeout=10)
+            except httpx.HTTPError:
+                return {}
+            return answer.json() if answer.status_code == 200 else {}
+
+        wait_for(workers, 60, "Flower to list the worker", every=0.5)
+        assert httpx.get(url, timeout=10).status_code == 401, "no password, no Flower"
+    finally:
+        flower.terminate()
+        flower.wait(timeout=30)
 
 
 def test_only_the_components_users_get_in(acl_redis: tuple[int, Path]) -> None:
