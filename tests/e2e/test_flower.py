@@ -84,6 +84,10 @@ def test_flower_refuses_to_start_without_credentials_in_production(
 ) -> None:
     env = {**stack_env, "ENVIRONMENT": "production", "FLOWER_PORT": str(free_port())}
     env.pop("FLOWER_BASIC_AUTH", None)
+    # production also wants Redis credentials; these pass the settings (nothing connects)
+    env["REDIS_URL"] = "redis://flower:pw@127.0.0.1:6379/0"
+    env.pop("CELERY_BROKER_URL", None)
+    env.pop("CELERY_RESULT_BACKEND", None)
     proc, lines = start(env)
     try:
         assert proc.wait(timeout=60) != 0
