@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 
 from services.cli.__main__ import main as cli
 from services.gateway import keys as gateway_keys
+from shared.api_keys import TOKEN_PATTERN
 from tests.security.conftest import GatewayFactory, Keys, bearer
 
 
@@ -15,8 +16,10 @@ def test_create_list_and_revoke(
     env: dict[str, str], gateway: GatewayFactory, capsys: pytest.CaptureFixture[str]
 ) -> None:
     client = gateway(API_KEY_CACHE_SECONDS="0")
+    capsys.readouterr()  # what the gateway's start printed
     assert cli(["keys", "create", "--tenant", "billing", "--scopes", "read", "--rate", "5"]) == 0
     key = capsys.readouterr().out.strip()
+    assert TOKEN_PATTERN.fullmatch(key), "stdout holds the key alone"
     assert client.get("/sessions/s1", headers=bearer(key)).status_code == 404, "a working key"
     assert cli(["keys", "list"]) == 0
     listed = capsys.readouterr().out
@@ -58,3 +61,19 @@ def test_a_revoked_key_works_until_the_cached_answer_expires(
     assert client.get("/sessions/s1", headers=bearer(key)).status_code == 404, "cached"
     now[0] += 0.2
     assert client.get("/sessions/s1", headers=bearer(key)).status_code == 401
+
+
+def test_a_key_store_that_does_not_answer_is_503_not_401(
+    gateway: GatewayFactory, keys: Keys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A caller with a good key is told to retry, not that its key is wrong."""
+    from sqlalchemy.exc import OperationalError
+
+    def down(*_: object) -> None:
+        raise OperationalError("SELECT", {}, Exception("connection refused"))
+
+    client = gateway(API_KEY_CACHE_SECONDS="0")
+    monkeypatch.setattr(gateway_keys.KeyCache, "_load", down)
+    answer = client.get("/sessions/s1", headers=bearer(keys.acme))
+    assert answer.status_code == 503
+    assert answer.headers["Retry-After"] == "5"
