@@ -25,6 +25,19 @@ def encode_envelope(payload: bytes | str, headers: Mapping[str, str]) -> bytes:
     return orjson.dumps({"data": data, "headers": dict(headers)})
 
 
+def event_envelope(event: Any, headers: Mapping[str, str]) -> bytes:
+    """The envelope of an outcome event (a ``contracts.events`` model)."""
+    return encode_envelope(
+        event.model_dump_json(),
+        {
+            "content-type": "application/json",
+            "correlation_id": event.task_id,
+            "message_id": event.event_id,
+            **headers,
+        },
+    )
+
+
 class JSONMessageFormat(BinaryMessageFormatV1):
     """Publishes the readable JSON envelope; parses it and FastStream's binary format."""
 

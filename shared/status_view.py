@@ -12,7 +12,8 @@ Layout (``shared.keys.status``: ``KEY_PREFIX`` + ``task:`` + task id), strings:
     error error_type summary (the summary as JSON, on SUCCESS)
 
 Writers: the gateway and the dispatcher create the record (fields only set when absent);
-the projector moves it forward with ``shared/lua/transition.lua``. The record expires
+the projector moves it forward with ``shared/lua/transition.lua``, which the dispatcher
+also uses to fail the task of a request it refused. The record expires
 ``STATUS_TTL_SECONDS`` after its last change.
 """
 
@@ -227,25 +228,56 @@ class TransitionWriter:
         return [int(result) for result in pipe.execute()]
 
     def _call(self, transition: Transition, pipe: "redis.client.Pipeline") -> None:
-        key = keys.status(self._prefix, transition.task_id)
-        dead_letter = orjson.dumps(transition.dead_letter) if transition.dead_letter else b""
-        args: list[Any] = [
-            transition.status.value,
-            repr(transition.timestamp),
-            "1" if transition.terminal else "0",
-            self._ttl,
-            transition.outcome_envelope,
-            self._maxlen,
-            "1" if transition.may_create else "0",
-            dead_letter,
-            transition.task_id,
-        ]
-        for name, value in transition.fields.items():
-            args.extend((name, value))
-        stream = transition.outcome_stream or self._tasks_dlq
-        active = keys.active(self._prefix)
-        script_keys = [key, stream, self._tasks_dlq, active]
+        script_keys, args = transition_call(
+            transition, self._prefix, self._ttl, self._maxlen, self._tasks_dlq
+        )
         pipe.evalsha(self._script.sha, len(script_keys), *script_keys, *args)
+
+
+def transition_call(
+    transition: Transition,
+    prefix: str,
+    ttl: int,
+    maxlen: int,
+    tasks_dlq: str,
+    unless_sent: bool = False,
+) -> tuple[list[str], list[Any]]:
+    """The keys and arguments of the transition script for ``transition``; with
+    ``unless_sent`` nothing changes once the dispatcher sent the task."""
+    dead_letter = orjson.dumps(transition.dead_letter) if transition.dead_letter else b""
+    args: list[Any] = [
+        transition.status.value,
+        repr(transition.timestamp),
+        "1" if transition.terminal else "0",
+        ttl,
+        transition.outcome_envelope,
+        maxlen,
+        "1" if transition.may_create else "0",
+        dead_letter,
+        transition.task_id,
+    ]
+    for name, value in transition.fields.items():
+        args.extend((name, value))
+    stream = transition.outcome_stream or tasks_dlq
+    script_keys = [keys.status(prefix, transition.task_id), stream, tasks_dlq, keys.active(prefix)]
+    if unless_sent:
+        script_keys.append(keys.dispatched(prefix, transition.task_id))
+    return script_keys, args
+
+
+async def apply_unless_sent(
+    client: aioredis.Redis,
+    transition: Transition,
+    prefix: str,
+    ttl: int,
+    maxlen: int,
+    tasks_dlq: str,
+) -> int:
+    """Apply ``transition`` unless the dispatcher already sent its task (the
+    dispatcher's own transition: a request it refused); as ``TransitionWriter.apply``."""
+    script = client.register_script(TRANSITION_LUA)
+    script_keys, args = transition_call(transition, prefix, ttl, maxlen, tasks_dlq, True)
+    return int(await script(keys=script_keys, args=args))
 
 
 def _s(value: bytes | str) -> str:

@@ -22,12 +22,13 @@ from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 from contracts.events import SummarizationRequested
 from services.dispatcher.metrics import DEAD_LETTERED, DISPATCHED, DUPLICATES
 from services.dispatcher.parsing import InvalidEvent, parse_request
+from services.dispatcher.rejection import rejection, usable_task_id
 from services.dispatcher.sender import SendFailed
 from services.dispatcher.settings import DispatcherSettings
 from shared import keys
 from shared.dead_letters import dead_letter
 from shared.logging import get_logger
-from shared.status_view import PendingRecords
+from shared.status_view import PendingRecords, apply_unless_sent
 from shared.telemetry import context_from, current_traceparent, tracer
 
 log = get_logger(__name__)
@@ -92,6 +93,7 @@ class Dispatcher:
         try:
             if invalid:
                 await self._dead_letter(invalid)
+                await self._fail_refused(invalid)
                 for entry, _ in invalid:
                     outcomes[entry.entry_id] = Outcome.DEAD_LETTERED
             to_send = await self._record(valid, outcomes)
@@ -213,3 +215,20 @@ class Dispatcher:
         for entry, exc in invalid:
             log.warning("event_dead_lettered", reason=exc.reason, entry_id=entry.entry_id)
             DEAD_LETTERED.labels("invalid").inc()
+
+    async def _fail_refused(self, invalid: list[tuple[Entry, InvalidEvent]]) -> None:
+        """A refused entry that names a usable task id ends that task as FAILURE, with
+        its failure event (once: a redelivered entry changes nothing more); unless the
+        task was already sent (a bad copy of a good request fails nothing)."""
+        s = self.settings
+        for entry, exc in invalid:
+            task_id = usable_task_id(entry.body)
+            if task_id is None:
+                continue
+            refused = rejection(entry.body, task_id, exc.reason, entry.headers, s.stream_failed)
+            applied = await apply_unless_sent(
+                self.redis, refused, s.key_prefix, s.status_ttl_seconds, s.stream_maxlen,
+                s.stream_tasks_dlq,
+            )  # fmt: skip
+            if applied == 2:
+                log.warning("request_refused", task_id=task_id, reason=exc.reason)

@@ -8,7 +8,7 @@ import orjson
 from contracts.events import SummarizationCompleted, SummarizationFailed, TaskError
 from contracts.status import TaskStatus
 from shared.dead_letters import dead_letter
-from shared.envelope import encode_envelope
+from shared.envelope import event_envelope
 
 PERMANENT_MODULE = "shared.errors"
 
@@ -57,15 +57,7 @@ def outcome_event(
 def envelope(
     event: SummarizationCompleted | SummarizationFailed, headers: Mapping[str, str]
 ) -> bytes:
-    return encode_envelope(
-        event.model_dump_json(),
-        {
-            "content-type": "application/json",
-            "correlation_id": event.task_id,
-            "message_id": event.event_id,
-            **headers,
-        },
-    )
+    return event_envelope(event, headers)
 
 
 def summary_json(summary: Any) -> str:

@@ -2,6 +2,7 @@
 --
 -- KEYS[1] the task's status hash        KEYS[2] the outcome stream (completed / failed)
 -- KEYS[3] the tasks dead-letter stream  KEYS[4] the index of active (non-terminal) tasks
+-- KEYS[5] (optional) the dispatcher's "already sent" record: when it exists, change nothing
 -- ARGV[1] new public status             ARGV[2] event timestamp (epoch seconds, float)
 -- ARGV[3] 1 when the status is terminal ARGV[4] record TTL in seconds
 -- ARGV[5] outcome envelope ("" = publish nothing)
@@ -13,10 +14,14 @@
 -- Rules (order-tolerant projection, as celery.events.state does it):
 --   * a terminal record never changes again (a late STARTED never overwrites SUCCESS);
 --   * a non-terminal event older than the record's last event is ignored;
+--   * created_at is written only by the transition that creates the record;
 --   * the terminal transition, its outcome event and its dead letter are written
 --     together, once, however many times the terminal event arrives.
 -- Returns 0 ignored, 1 applied, 2 applied and the outcome event published.
 
+if KEYS[5] and redis.call('EXISTS', KEYS[5]) == 1 then
+  return 0
+end
 local cur = redis.call('HMGET', KEYS[1], 'terminal', 'ts')
 if cur[1] == '1' then
   return 0
@@ -31,8 +36,11 @@ if (not terminal) and cur[2] and ts < tonumber(cur[2]) then
 end
 
 local fields = {'status', ARGV[1], 'ts', ARGV[2], 'terminal', ARGV[3]}
-for i = 10, #ARGV do
-  fields[#fields + 1] = ARGV[i]
+for i = 10, #ARGV, 2 do
+  if ARGV[i] ~= 'created_at' or not cur[2] then
+    fields[#fields + 1] = ARGV[i]
+    fields[#fields + 1] = ARGV[i + 1]
+  end
 end
 redis.call('HSET', KEYS[1], unpack(fields))
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[4]))
