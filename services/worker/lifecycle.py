@@ -168,31 +168,31 @@ class LifecycleStream:
 
 
 def connect_lifecycle(app: Celery, stream: LifecycleStream) -> None:
-    """Append started / retried / failed / revoked of our tasks, best effort (the task
-    appends ``task-succeeded`` itself: ``LifecycleStream.succeeded``).
+    """Append started / retried / failed / revoked of this app's tasks, best effort (the
+    task appends ``task-succeeded`` itself: ``LifecycleStream.succeeded``).
 
+    The handlers listen to this app's task objects only (the signals' ``sender``): another
+    app in the same process, a test's for instance, reaches another stream or none.
     ``task-started`` carries the attempt (``retries``), so Celery's ``task-received``
     adds nothing the projector needs and is not copied."""
 
-    def ours(name: object) -> bool:
-        return name in OUR_TASKS
-
-    @signals.task_prerun.connect(weak=False)
     def started(task_id: str = "", task: Any = None, **_: Any) -> None:
-        if task is not None and ours(task.name):
-            stream.started(task_id, task.request.retries)
+        stream.started(task_id, task.request.retries)
 
-    @signals.task_retry.connect(weak=False)
-    def retried(sender: Any = None, request: Any = None, reason: Any = None, **_: Any) -> None:
-        if sender is not None and ours(sender.name) and request is not None:
+    def retried(request: Any = None, reason: Any = None, **_: Any) -> None:
+        if request is not None:
             stream.emit("task-retried", request.id, exception=repr(reason), retries=request.retries)
 
-    @signals.task_failure.connect(weak=False)
-    def failed(sender: Any = None, task_id: str = "", exception: Any = None, **_: Any) -> None:
-        if sender is not None and ours(sender.name):
-            stream.emit("task-failed", task_id, exception=repr(exception))
+    def failed(task_id: str = "", exception: Any = None, **_: Any) -> None:
+        stream.emit("task-failed", task_id, exception=repr(exception))
 
-    @signals.task_revoked.connect(weak=False)
     def revoked(request: Any = None, expired: bool = False, **_: Any) -> None:
-        if request is not None and ours(request.name):
+        if request is not None:
             stream.emit("task-revoked", request.id, expired="1" if expired else "")
+
+    for name in sorted(OUR_TASKS):
+        task = app.tasks[name]
+        signals.task_prerun.connect(started, sender=task, weak=False)
+        signals.task_retry.connect(retried, sender=task, weak=False)
+        signals.task_failure.connect(failed, sender=task, weak=False)
+        signals.task_revoked.connect(revoked, sender=task, weak=False)
