@@ -10,25 +10,25 @@ from contracts.status import TaskStatus
 from shared.dead_letters import dead_letter
 from shared.envelope import event_envelope
 
-PERMANENT_MODULE = "shared.errors"
 
-
-def task_error(meta: Mapping[str, Any] | None, event_exception: str) -> TaskError:
-    """The error of a failed task, from the result backend (else the event's repr)."""
+def task_error(event: Mapping[str, Any], meta: Mapping[str, Any] | None) -> TaskError:
+    """The error of a failed task: as the worker reported it in its lifecycle entry (type,
+    message, whether it is permanent), else from the result backend (a repair). The
+    backend's exception type and message do not say whether retrying could help: such an
+    error is reported retryable, so it is dead-lettered and can be redriven."""
+    if event.get("error_type"):
+        return TaskError(
+            type=str(event["error_type"]),
+            message=str(event.get("error_message") or ""),
+            retryable=event.get("permanent") != "1",
+        )
     result = (meta or {}).get("result")
     if isinstance(result, dict) and result.get("exc_type"):
         message = result.get("exc_message")
         if isinstance(message, list | tuple):
             message = " ".join(str(m) for m in message)
-        return TaskError(
-            type=str(result["exc_type"]),
-            message=str(message or ""),
-            retryable=result.get("exc_module") != PERMANENT_MODULE,
-        )
-    name, _, rest = event_exception.partition("(")
-    return TaskError(
-        type=name.strip() or "Error", message=rest.rstrip(")").strip("'\"") or event_exception
-    )
+        return TaskError(type=str(result["exc_type"]), message=str(message or ""), retryable=True)
+    return TaskError(type="Error", message=str(event.get("exception") or ""), retryable=True)
 
 
 def outcome_event(

@@ -256,10 +256,9 @@ class Projector:
             summary = (meta or {}).get("result")
             fields["summary"] = summary_json(summary)
         elif step.status is TaskStatus.FAILURE:
-            error = task_error(meta, str(event.get("exception") or ""))
+            error = task_error(event, meta)
         else:
-            error = task_error(None, fields.get("error", "TaskRevoked"))
-            error = error.model_copy(update={"type": "TaskRevoked", "message": fields["error"]})
+            error = TaskError(type="TaskRevoked", message=fields["error"], retryable=False)
         dead = None
         if error is not None:
             fields.update(

@@ -38,6 +38,7 @@ from celery import Celery, signals
 
 from contracts.streams import TaskNames
 from services.worker.retry import backoff_delay
+from shared.errors import is_permanent
 from shared.logging import get_logger
 from shared.redis_client import sync_redis
 from shared.settings import CommonSettings
@@ -167,6 +168,16 @@ class LifecycleStream:
                 tries += 1
 
 
+def error_fields(exc: BaseException) -> dict[str, str]:
+    """An error as the entry's fields: its type, its message and whether it is permanent
+    (declared by the exception: ``shared.errors.is_permanent``)."""
+    return {
+        "error_type": type(exc).__name__,
+        "error_message": str(exc),
+        "permanent": "1" if is_permanent(exc) else "0",
+    }
+
+
 def connect_lifecycle(app: Celery, stream: LifecycleStream) -> None:
     """Append started / retried / failed / revoked of this app's tasks, best effort (the
     task appends ``task-succeeded`` itself: ``LifecycleStream.succeeded``).
@@ -184,7 +195,7 @@ def connect_lifecycle(app: Celery, stream: LifecycleStream) -> None:
             stream.emit("task-retried", request.id, exception=repr(reason), retries=request.retries)
 
     def failed(task_id: str = "", exception: Any = None, **_: Any) -> None:
-        stream.emit("task-failed", task_id, exception=repr(exception))
+        stream.emit("task-failed", task_id, **error_fields(exception))
 
     def revoked(request: Any = None, expired: bool = False, **_: Any) -> None:
         if request is not None:

@@ -33,6 +33,9 @@ def register_tasks(app: Celery, holder: ContextHolder, lifecycle: LifecycleStrea
         "acks_late": True,
         "reject_on_worker_lost": True,
         "max_retries": settings.retry_max,
+        # expected failures: Celery logs them without a traceback (``task_failed_permanently``
+        # below is the warning), unexpected ones keep theirs
+        "throws": (PermanentTaskError,),
         # the dispatcher sends with ignore_result; a failure's meta (exception type,
         # message and module, arguments) is still what the projector and reconciler read
         "store_errors_even_if_ignored": True,

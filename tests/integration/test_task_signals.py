@@ -1,19 +1,35 @@
 """The worker's lifecycle entries, from tasks run eagerly through Celery's tracer (real
 store and Redis): what the projector learns of each attempt."""
 
-from collections.abc import Callable, Iterator
+import logging
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from typing import Any
 
+import orjson
 import pytest
 import redis
 from celery import Celery
+from structlog.testing import capture_logs
 
+from contracts.events import SummarizationFailed, SummarizationRequested
+from contracts.status import TaskStatus
 from contracts.streams import TaskNames
-from services.worker.context import ContextHolder
+from contracts.summary import ProfileSummary, SessionSummary
+from services.projector.lifecycle import as_event
+from services.projector.projector import Projector
+from services.projector.results import ResultReader
+from services.projector.settings import ProjectorSettings
+from services.worker.context import ContextHolder, WorkerContext
 from services.worker.lifecycle import LifecycleStream, connect_lifecycle
 from services.worker.settings import WorkerSettings
+from services.worker.summarizer import SessionSource, SessionWithSummary
+from services.worker.summarizer.llm import LLMRequestRejected
 from services.worker.tasks import register_tasks
 from shared.celery_app import make_celery
+from shared.redis_client import sync_redis
+from shared.status_view import Transition, TransitionWriter, pending_fields
 
 TRANSCRIPT = [{"role": "candidate", "speaker": "Ada", "text": "I run the payments platform."}]
 
@@ -38,12 +54,82 @@ def steps(settings: WorkerSettings) -> Iterator[Steps]:
     client.close()
 
 
-def worker_app(settings: WorkerSettings) -> Celery:
+class Failing:
+    """An engine whose every summary raises ``error``."""
+
+    name, version = "failing", "1"
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    def summarize_session(self, source: SessionSource) -> SessionSummary:
+        raise self.error
+
+    def summarize_profile(
+        self, candidate_id: str, sessions: Sequence[SessionWithSummary]
+    ) -> ProfileSummary:
+        raise self.error
+
+
+class FailingHolder(ContextHolder):
+    def __init__(self, settings: WorkerSettings, error: Exception) -> None:
+        super().__init__(settings)
+        self.error = error
+
+    def get(self) -> WorkerContext:
+        return replace(super().get(), summarizer=Failing(self.error))
+
+
+def worker_app(settings: WorkerSettings, error: Exception | None = None) -> Celery:
     app = make_celery(settings)
+    app.conf.task_store_eager_result = True  # a failure's meta is stored, as by a worker
     lifecycle = LifecycleStream(settings)
-    register_tasks(app, ContextHolder(settings), lifecycle)
+    holder = ContextHolder(settings) if error is None else FailingHolder(settings, error)
+    register_tasks(app, holder, lifecycle)
     connect_lifecycle(app, lifecycle)
     return app
+
+
+def accepted(writer: TransitionWriter, task_id: str) -> None:
+    """The task's PENDING record, as the gateway or the dispatcher writes it."""
+    event = SummarizationRequested(
+        task_id=task_id, kind="session", candidate_id="c", session_id="s"
+    )
+    writer.apply(
+        Transition(task_id, TaskStatus.PENDING, time.time(), pending_fields(event), may_create=True)
+    )
+
+
+@pytest.fixture
+def projector(
+    settings: WorkerSettings,
+) -> Iterator[tuple[Projector, TransitionWriter, redis.Redis]]:
+    projector_settings = ProjectorSettings()
+    client = sync_redis(settings.redis_url, decode=False)
+    writer = TransitionWriter(
+        client, settings.key_prefix, 3600, 1000, projector_settings.stream_tasks_dlq
+    )
+    results = ResultReader(make_celery(projector_settings))
+    yield Projector(projector_settings, writer, results), writer, client
+    client.close()
+
+
+def project(projector: Projector, steps: list[dict[str, str]]) -> None:
+    projector.apply_batch([as_event(fields) for fields in steps])
+
+
+def failed_events(client: redis.Redis, stream: str) -> list[SummarizationFailed]:
+    return [
+        SummarizationFailed.model_validate_json(orjson.loads(fields[b"__data__"])["data"])
+        for _, fields in client.xrange(stream)  # type: ignore[union-attr]
+    ]
+
+
+def dead_letters(client: redis.Redis, stream: str) -> list[dict[str, str]]:
+    return [
+        {k.decode(): v.decode() for k, v in fields.items()}
+        for _, fields in client.xrange(stream)  # type: ignore[union-attr]
+    ]
 
 
 def run(app: Celery, task_id: str, **kwargs: Any) -> Any:
@@ -61,3 +147,46 @@ def test_an_app_reports_only_its_own_tasks(settings: WorkerSettings, steps: Step
     assert run(mine, "t-a").successful()
     assert [s["uuid"] for s in steps(settings.stream_lifecycle)] == ["t-a", "t-a"]
     assert len(steps(other.stream_lifecycle)) == 2
+
+
+def test_an_error_retrying_cannot_fix_is_reported_permanent_and_not_dead_lettered(
+    settings: WorkerSettings,
+    steps: Steps,
+    projector: tuple[Projector, TransitionWriter, redis.Redis],
+) -> None:
+    """An LLM endpoint's 4xx: the engine raises a permanent error (not from
+    ``shared.errors``): the task fails at once, its failure says it is not retryable,
+    and nothing waits for a redrive that cannot succeed."""
+    view, writer, client = projector
+    app = worker_app(settings, LLMRequestRejected("LLM endpoint refused the request (HTTP 400)"))
+    accepted(writer, "t-1")
+    result = run(app, "t-1")
+    assert result.failed()
+    project(view, steps(settings.stream_lifecycle))
+    [event] = failed_events(client, settings.stream_failed)
+    assert event.error.type == "LLMRequestRejected"
+    assert event.error.message == "LLM endpoint refused the request (HTTP 400)"
+    assert not event.error.retryable
+    assert event.attempts == 1
+    assert dead_letters(client, settings.stream_tasks_dlq) == []
+    assert writer.read("t-1")["retryable"] == "0"
+
+
+def test_an_expected_error_is_logged_without_a_traceback_an_unexpected_one_with(
+    settings: WorkerSettings, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="celery.app.trace")
+    rejected = LLMRequestRejected("LLM endpoint refused the request (HTTP 400)")
+    with capture_logs() as logs:
+        assert run(worker_app(settings, rejected), "t-1").failed()
+    [warning] = [e for e in logs if e["event"] == "task_failed_permanently"]
+    assert (warning["log_level"], warning["error_type"]) == ("warning", "LLMRequestRejected")
+    [celery_line] = [r for r in caplog.records if "t-1" in r.getMessage()]
+    assert celery_line.levelno < logging.ERROR
+    assert celery_line.exc_info is None, "no traceback for an expected error"
+
+    caplog.clear()
+    assert run(worker_app(settings, RuntimeError("a bug")), "t-2").failed()
+    [celery_line] = [r for r in caplog.records if "t-2" in r.getMessage()]
+    assert celery_line.levelno == logging.ERROR
+    assert celery_line.exc_info is not None, "an unexpected error keeps its traceback"

@@ -41,7 +41,17 @@ def test_foreign_tasks_and_worker_events_are_ignored() -> None:
     assert step_for({"type": "worker-heartbeat", "timestamp": 1.0}) is None
 
 
-def test_task_error_prefers_the_result_backend() -> None:
+def test_task_error_is_as_the_worker_reported_it() -> None:
+    reported = {"error_type": "LLMRequestRejected", "error_message": "HTTP 400", "permanent": "1"}
+    error = task_error(reported, None)
+    assert (error.type, error.message, error.retryable) == ("LLMRequestRejected", "HTTP 400", False)
+    transient = task_error({**reported, "permanent": "0"}, None)
+    assert transient.retryable
+
+
+def test_a_repaired_error_is_read_from_the_backend_and_kept_for_a_redrive() -> None:
+    """The backend's meta does not say whether retrying helps, whatever module the
+    exception came from: the failure is reported retryable (dead-lettered)."""
     meta = {
         "status": "FAILURE",
         "result": {
@@ -50,14 +60,12 @@ def test_task_error_prefers_the_result_backend() -> None:
             "exc_module": "shared.errors",
         },
     }
-    error = task_error(meta, "ignored")
+    error = task_error({}, meta)
     assert (error.type, error.message, error.retryable) == (
         "SessionNotFound",
         "session s1 not found",
-        False,
+        True,
     )
-    fallback = task_error(None, "TimeLimitExceeded('hard limit 30s')")
-    assert (fallback.type, fallback.message) == ("TimeLimitExceeded", "hard limit 30s")
 
 
 def test_lifecycle_steps_are_remembered_only_for_a_while(monkeypatch: pytest.MonkeyPatch) -> None:
