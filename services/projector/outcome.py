@@ -11,7 +11,7 @@ from shared.dead_letters import dead_letter
 from shared.envelope import event_envelope
 
 
-def task_error(event: Mapping[str, Any], meta: Mapping[str, Any] | None) -> TaskError:
+def task_error(event: Mapping[str, Any], meta: Mapping[str, Any] | None = None) -> TaskError:
     """The error of a failed task: as the worker reported it in its lifecycle entry (type,
     message, whether it is permanent), else from the result backend (a repair). The
     backend's exception type and message do not say whether retrying could help: such an

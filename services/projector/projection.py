@@ -43,7 +43,14 @@ def _started(event: Event) -> Step:
 
 
 def _retried(event: Event) -> Step:
-    return Step(TaskStatus.RETRY, "RETRY", {"error": str(event.get("exception") or "")})
+    """The failed attempt's error, as the worker reported it (Celery's own event has
+    only its repr: no error fields)."""
+    fields = {
+        "error": str(event.get("error_message") or ""),
+        "error_type": str(event.get("error_type") or ""),
+        "retryable": "1",
+    }
+    return Step(TaskStatus.RETRY, "RETRY", {k: v for k, v in fields.items() if v})
 
 
 def _succeeded(event: Event) -> Step:

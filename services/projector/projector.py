@@ -178,7 +178,9 @@ class Projector:
         if step.status is TaskStatus.RETRY and "retries" in event:
             # only the worker's lifecycle entries say which attempt failed
             attempt = int(event["retries"]) + 1
-            self._writer.record_error(task_id, attempt, _chain_entry(event, step))
+            self._writer.record_error(
+                task_id, attempt, _chain_entry(event, step, task_error(event))
+            )
         transition = Transition(
             task_id, step.status, float(event["timestamp"]), step.fields, may_create=step.creates
         )
@@ -289,14 +291,20 @@ class Projector:
         return transition, outcome
 
 
-def _chain_entry(event: Event, step: Step, error: TaskError | None = None) -> dict[str, str]:
-    """One link of a task's failure chain."""
-    return {
+def _chain_entry(event: Event, step: Step, error: TaskError) -> dict[str, str]:
+    """One link of a task's failure chain: when, the error as fields, and for a retry the
+    delay before the next attempt (seconds)."""
+    link = {
         "at": step.fields.get("updated_at", ""),
         "status": step.status.value,
-        "error": f"{error.type}: {error.message}" if error else str(event.get("exception", "")),
+        "error_type": error.type,
+        "error_message": error.message,
+        "permanent": "0" if error.retryable else "1",
         "worker": str(event.get("hostname", "")),
     }
+    if event.get("retry_in"):
+        link["retry_in"] = str(event["retry_in"])
+    return link
 
 
 @dataclass

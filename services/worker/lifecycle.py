@@ -30,11 +30,13 @@ import os
 import socket
 import threading
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 import redis
 from celery import Celery, signals
+from celery.exceptions import Retry
 
 from contracts.streams import TaskNames
 from services.worker.retry import backoff_delay
@@ -178,6 +180,14 @@ def error_fields(exc: BaseException) -> dict[str, str]:
     }
 
 
+def _seconds_until(when: Any) -> str:
+    """A retry's delay in seconds (Celery gives a countdown or an ETA)."""
+    if isinstance(when, datetime):
+        eta = when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+        return f"{max(0.0, (eta - datetime.now(UTC)).total_seconds()):.3f}"
+    return f"{float(when or 0):.3f}"
+
+
 def connect_lifecycle(app: Celery, stream: LifecycleStream) -> None:
     """Append started / retried / failed / revoked of this app's tasks, best effort (the
     task appends ``task-succeeded`` itself: ``LifecycleStream.succeeded``).
@@ -191,8 +201,14 @@ def connect_lifecycle(app: Celery, stream: LifecycleStream) -> None:
         stream.started(task_id, task.request.retries)
 
     def retried(request: Any = None, reason: Any = None, **_: Any) -> None:
-        if request is not None:
-            stream.emit("task-retried", request.id, exception=repr(reason), retries=request.retries)
+        if request is not None and isinstance(reason, Retry):
+            stream.emit(
+                "task-retried",
+                request.id,
+                retries=request.retries,
+                retry_in=_seconds_until(reason.when),
+                **error_fields(reason.exc if reason.exc is not None else reason),
+            )
 
     def failed(task_id: str = "", exception: Any = None, **_: Any) -> None:
         stream.emit("task-failed", task_id, **error_fields(exception))

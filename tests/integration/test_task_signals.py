@@ -25,7 +25,7 @@ from services.worker.context import ContextHolder, WorkerContext
 from services.worker.lifecycle import LifecycleStream, connect_lifecycle
 from services.worker.settings import WorkerSettings
 from services.worker.summarizer import SessionSource, SessionWithSummary
-from services.worker.summarizer.llm import LLMRequestRejected
+from services.worker.summarizer.llm import LLMRequestRejected, LLMUnavailable
 from services.worker.tasks import register_tasks
 from shared.celery_app import make_celery
 from shared.redis_client import sync_redis
@@ -190,3 +190,27 @@ def test_an_expected_error_is_logged_without_a_traceback_an_unexpected_one_with(
     [celery_line] = [r for r in caplog.records if "t-2" in r.getMessage()]
     assert celery_line.levelno == logging.ERROR
     assert celery_line.exc_info is not None, "an unexpected error keeps its traceback"
+
+
+def test_a_retried_attempt_is_recorded_as_fields_in_the_dead_letter(
+    settings: WorkerSettings,
+    steps: Steps,
+    projector: tuple[Projector, TransitionWriter, redis.Redis],
+) -> None:
+    view, writer, client = projector
+    settings = settings.model_copy(update={"retry_max": 1, "retry_backoff_base": 0.0})
+    accepted(writer, "t-1")
+    assert run(worker_app(settings, LLMUnavailable("LLM endpoint timed out")), "t-1").failed()
+    project(view, steps(settings.stream_lifecycle))
+    [letter] = dead_letters(client, settings.stream_tasks_dlq)
+    assert letter["reason"] == "retries exhausted: LLMUnavailable: LLM endpoint timed out"
+    assert "Retry(" not in letter["errors"]
+    first, last = orjson.loads(letter["errors"])
+    assert first["attempt"] == "1"
+    assert first["error_type"] == "LLMUnavailable"
+    assert first["error_message"] == "LLM endpoint timed out"
+    assert float(first["retry_in"]) == 0.0
+    assert (last["attempt"], last["error_type"]) == ("2", "LLMUnavailable")
+    [event] = failed_events(client, settings.stream_failed)
+    assert event.error.retryable
+    assert event.attempts == 2
