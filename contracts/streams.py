@@ -14,6 +14,14 @@ class Streams:
     Celery's fire-and-forget task events)."""
 
 
+class TaskHeaders:
+    """Headers of the Celery task messages the dispatcher sends."""
+
+    ATTEMPTS_BEFORE: Final = "attempts_before"
+    """Attempts the task had before this run (a redriven task's earlier runs): the worker
+    numbers this run's attempts after them."""
+
+
 class TaskNames:
     """Celery task names: the dispatcher sends by name, the worker registers them."""
 

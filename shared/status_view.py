@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import resources
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 import redis
@@ -66,6 +66,14 @@ def pending_fields(event: SummarizationRequested, traceparent: str = "") -> dict
     return {k: v for k, v in fields.items() if v != ""}
 
 
+class Recorded(NamedTuple):
+    """What creating a PENDING record found: ``code`` 1 created, 0 already there, -1 the
+    task was already dispatched; ``attempts`` the task had so far (earlier runs')."""
+
+    code: int
+    attempts: int
+
+
 class PendingRecords:
     """Creates records as PENDING (the gateway's and the dispatcher's one write)."""
 
@@ -83,11 +91,11 @@ class PendingRecords:
         the completion event join the request's trace."""
         traceparent = current_traceparent().get("traceparent", "")
         keys_, args = self._call(event, traceparent, unless_sent)
-        return int(await self._script(keys=keys_, args=args))
+        return Recorded(*await self._script(keys=keys_, args=args)).code
 
     async def record_many(
         self, events: Sequence[tuple[SummarizationRequested, str]], unless_sent: bool = False
-    ) -> list[int]:
+    ) -> list["Recorded"]:
         """``record`` for (event, traceparent) pairs, pipelined: one round trip in all."""
         if not events:
             return []
@@ -99,11 +107,11 @@ class PendingRecords:
 
     async def _record_many(
         self, events: Sequence[tuple[SummarizationRequested, str]], unless_sent: bool
-    ) -> list[int]:
+    ) -> list["Recorded"]:
         async with self._client.pipeline(transaction=False) as pipe:
             for event, traceparent in events:
                 self.queue(pipe, event, traceparent, unless_sent)
-            return [int(r) for r in await pipe.execute()]
+            return [Recorded(int(code), int(attempts)) for code, attempts in await pipe.execute()]
 
     def queue(
         self,
@@ -317,6 +325,7 @@ def to_response(task_id: str, record: Mapping[str, str] | None) -> TaskStatusRes
             "session_id": record.get("session_id"),
             "mode": record.get("mode"),
             "attempts": int(record.get("attempts", "0")),
+            "redrives": int(record.get("redrives", "0")),
             "created_at": record.get("created_at"),
             "started_at": record.get("started_at"),
             "finished_at": record.get("finished_at"),
@@ -327,7 +336,10 @@ def to_response(task_id: str, record: Mapping[str, str] | None) -> TaskStatusRes
 
 
 def reset_for_redrive(client: redis.Redis, prefix: str, task_id: str, ttl: int) -> None:
-    """Make a finished task's record PENDING again so its redriven run can be projected."""
+    """Make a finished task's record PENDING again so its redriven run can be projected.
+
+    Its history stays: ``attempts`` (the next run's attempts are numbered after them),
+    the failure chain, and ``redrives`` counts the redrives."""
     key = keys.status(prefix, task_id)
     now = datetime.now(UTC)
     pipe = client.pipeline(transaction=True)
@@ -346,5 +358,5 @@ def reset_for_redrive(client: redis.Redis, prefix: str, task_id: str, ttl: int) 
     pipe.hincrby(key, "redrives", 1)
     pipe.expire(key, ttl)
     pipe.zadd(keys.active(prefix), {task_id: now.timestamp()})
-    pipe.delete(keys.errors(prefix, task_id), keys.dispatched(prefix, task_id))
+    pipe.delete(keys.dispatched(prefix, task_id))
     pipe.execute()

@@ -23,7 +23,7 @@ from contracts.events import SummarizationRequested
 from services.dispatcher.metrics import DEAD_LETTERED, DISPATCHED, DUPLICATES
 from services.dispatcher.parsing import InvalidEvent, parse_request
 from services.dispatcher.rejection import rejection, usable_task_id
-from services.dispatcher.sender import SendFailed
+from services.dispatcher.sender import Send, SendFailed
 from services.dispatcher.settings import DispatcherSettings
 from shared import keys
 from shared.dead_letters import dead_letter
@@ -35,7 +35,7 @@ log = get_logger(__name__)
 
 
 class Sender(Protocol):
-    async def send_many(self, batch: Sequence[tuple[SummarizationRequested, Context]]) -> None: ...
+    async def send_many(self, batch: Sequence[Send]) -> None: ...
 
 
 class Outcome(StrEnum):
@@ -60,6 +60,8 @@ class _Valid:
     span: Span
     context: Context
     """The producer's context with ``span`` current: the entry's sends run in it."""
+    attempts_before: int = 0
+    """Attempts the task had in earlier runs (a redriven task)."""
 
 
 @dataclass
@@ -153,9 +155,10 @@ class Dispatcher:
         results = await self.pending.record_many(traced, unless_sent=True)
         to_send = []
         for item, result in zip(firsts, results, strict=True):
-            if result < 0:
+            if result.code < 0:
                 self._duplicate(item, outcomes)
             else:
+                item.attempts_before = result.attempts
                 to_send.append(item)
         return to_send
 
@@ -167,7 +170,7 @@ class Dispatcher:
         DUPLICATES.inc()
 
     async def _send(self, to_send: list[_Valid]) -> None:
-        batch = [(item.event, item.context) for item in to_send]
+        batch = [Send(item.event, item.context, item.attempts_before) for item in to_send]
         try:
             await self.sender.send_many(batch)
         except SendFailed as exc:

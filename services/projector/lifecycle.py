@@ -19,7 +19,7 @@ from shared.streams import TRIM_LUA, age_cutoff_id
 
 log = get_logger(__name__)
 
-NUMERIC = {"timestamp": float, "retries": int}
+NUMERIC = {"timestamp": float, "retries": int, "attempt": int}
 BATCH = 200
 """Entries a read takes at most."""
 

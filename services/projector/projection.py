@@ -37,7 +37,9 @@ def _received(event: Event) -> Step:
 
 def _started(event: Event) -> Step:
     fields = {"started_at": iso(event["timestamp"]), "worker": str(event.get("hostname", ""))}
-    if "retries" in event:  # the worker's lifecycle entry knows the attempt
+    if "attempt" in event:  # the worker's lifecycle entry numbers it (after a redrive's)
+        fields["attempts"] = str(event["attempt"])
+    elif "retries" in event:
         fields["attempts"] = str(int(event["retries"]) + 1)
     return Step(TaskStatus.STARTED, "STARTED", fields)
 

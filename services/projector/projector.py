@@ -177,7 +177,7 @@ class Projector:
             return [(finishing.transition, finishing)]
         if step.status is TaskStatus.RETRY and "retries" in event:
             # only the worker's lifecycle entries say which attempt failed
-            attempt = int(event["retries"]) + 1
+            attempt = int(event.get("attempt") or int(event["retries"]) + 1)
             self._writer.record_error(
                 task_id, attempt, _chain_entry(event, step, task_error(event))
             )

@@ -38,7 +38,7 @@ import redis
 from celery import Celery, signals
 from celery.exceptions import Retry
 
-from contracts.streams import TaskNames
+from contracts.streams import TaskHeaders, TaskNames
 from services.worker.retry import backoff_delay
 from shared.errors import is_permanent
 from shared.logging import get_logger
@@ -91,11 +91,13 @@ class LifecycleStream:
             **{k: str(v) for k, v in fields.items() if v is not None},
         }
 
-    def started(self, task_id: str, retries: int) -> None:
-        """Append ``task-started``, best effort, without waiting for the answer: it is read
+    def started(self, task_id: str, retries: int, attempt: int | None = None) -> None:
+        """Append ``task-started`` of retry ``retries`` (attempt number ``attempt``, by
+        default ``retries + 1``), best effort, without waiting for the answer: it is read
         by the thread's next append. Nothing is raised; a failure is logged."""
         try:
-            entry = self._entry("task-started", task_id, {"retries": retries})
+            fields = {"retries": retries, "attempt": attempt or retries + 1}
+            entry = self._entry("task-started", task_id, fields)
             xadd: list[str] = [self._stream, "*"]
             for field, value in entry.items():
                 xadd += (field, value)
@@ -180,6 +182,13 @@ def error_fields(exc: BaseException) -> dict[str, str]:
     }
 
 
+def attempt_of(request: Any) -> int:
+    """The number of a task request's attempt, after a redriven task's earlier attempts
+    (the dispatcher's ``attempts_before`` header, kept by Celery's retries)."""
+    before = (request.headers or {}).get(TaskHeaders.ATTEMPTS_BEFORE) or 0
+    return int(before) + int(request.retries or 0) + 1
+
+
 def _seconds_until(when: Any) -> str:
     """A retry's delay in seconds (Celery gives a countdown or an ETA)."""
     if isinstance(when, datetime):
@@ -198,7 +207,7 @@ def connect_lifecycle(app: Celery, stream: LifecycleStream) -> None:
     adds nothing the projector needs and is not copied."""
 
     def started(task_id: str = "", task: Any = None, **_: Any) -> None:
-        stream.started(task_id, task.request.retries)
+        stream.started(task_id, task.request.retries, attempt_of(task.request))
 
     def retried(request: Any = None, reason: Any = None, **_: Any) -> None:
         if request is not None and isinstance(reason, Retry):
@@ -206,12 +215,14 @@ def connect_lifecycle(app: Celery, stream: LifecycleStream) -> None:
                 "task-retried",
                 request.id,
                 retries=request.retries,
+                attempt=attempt_of(request),
                 retry_in=_seconds_until(reason.when),
                 **error_fields(reason.exc if reason.exc is not None else reason),
             )
 
-    def failed(task_id: str = "", exception: Any = None, **_: Any) -> None:
-        stream.emit("task-failed", task_id, **error_fields(exception))
+    def failed(sender: Any = None, task_id: str = "", exception: Any = None, **_: Any) -> None:
+        attempt = attempt_of(sender.request)
+        stream.emit("task-failed", task_id, attempt=attempt, **error_fields(exception))
 
     def revoked(request: Any = None, expired: bool = False, **_: Any) -> None:
         if request is not None:

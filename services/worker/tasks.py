@@ -10,7 +10,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from contracts.streams import TaskNames
 from services.worker import jobs
 from services.worker.context import ContextHolder
-from services.worker.lifecycle import LifecycleStream
+from services.worker.lifecycle import LifecycleStream, attempt_of
 from services.worker.retry import backoff_delay
 from shared.celery_app import kwargs_repr
 from shared.errors import PermanentTaskError, TaskTimedOut
@@ -46,7 +46,7 @@ def register_tasks(app: Celery, holder: ContextHolder, lifecycle: LifecycleStrea
         task_id = str(request.id)  # a worker's request always has its id
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(
-            task_id=task_id, candidate_id=kwargs.get("candidate_id"), attempt=request.retries + 1
+            task_id=task_id, candidate_id=kwargs.get("candidate_id"), attempt=attempt_of(request)
         )
         try:
             result = job(holder.get(), task_id=task_id, **kwargs)

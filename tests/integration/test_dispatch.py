@@ -7,14 +7,13 @@ from collections.abc import AsyncIterator, Sequence
 import orjson
 import pytest
 import redis.asyncio as aioredis
-from opentelemetry.context import Context
 
-from contracts.events import SummarizationFailed, SummarizationRequested
+from contracts.events import SummarizationFailed
 from contracts.status import TaskStatus
 from contracts.types import Kind
 from services.dispatcher.dispatch import Dispatcher, Entry, Outcome
 from services.dispatcher.redispatch import Redispatcher
-from services.dispatcher.sender import SendFailed
+from services.dispatcher.sender import Send, SendFailed
 from services.dispatcher.settings import DispatcherSettings
 from shared import keys
 from shared.status_view import PendingRecords, read_record, to_response
@@ -25,13 +24,15 @@ class Recorder:
 
     def __init__(self, fail_after: int | None = None) -> None:
         self.sent: list[str] = []
+        self.sends: list[Send] = []
         self.fail_after = fail_after
 
-    async def send_many(self, batch: Sequence[tuple[SummarizationRequested, Context]]) -> None:
-        for count, (event, _) in enumerate(batch):
+    async def send_many(self, batch: Sequence[Send]) -> None:
+        for count, send in enumerate(batch):
             if self.fail_after is not None and count == self.fail_after:
                 raise SendFailed(count, ConnectionError("broker gone"))
-            self.sent.append(event.task_id)
+            self.sent.append(send.event.task_id)
+            self.sends.append(send)
 
 
 def entry(n: int, task_id: str | None = None) -> Entry:
