@@ -18,6 +18,7 @@ from services.gateway.limits import Backlog, BodySizeLimit
 from services.gateway.metrics import RequestMetrics
 from services.gateway.routes import health, sessions, summarization
 from services.gateway.settings import GatewaySettings
+from services.gateway.undispatched import Undispatched
 from shared.envelope import JSONMessageFormat
 from shared.heap import freeze_startup_heap
 from shared.logging import configure_logging
@@ -53,6 +54,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             ),
             backlog=Backlog(redis, settings.stream_requested, settings.consumer_group),
             pending=PendingRecords(redis, settings.key_prefix, settings.status_ttl_seconds),
+            undispatched=Undispatched(
+                redis, settings.stream_requested, settings.consumer_group, settings.max_backlog
+            ),
         )
         freeze_startup_heap()
         try:

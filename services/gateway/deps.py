@@ -10,6 +10,7 @@ from faststream.redis import RedisBroker
 from services.gateway.idempotency import IdempotencyKeys
 from services.gateway.limits import Backlog
 from services.gateway.settings import GatewaySettings
+from services.gateway.undispatched import Undispatched
 from shared.status_view import PendingRecords
 from shared.store import Database
 
@@ -23,6 +24,7 @@ class Gateway:
     idempotency: IdempotencyKeys
     backlog: Backlog
     pending: PendingRecords
+    undispatched: Undispatched
 
 
 async def get_gateway(request: Request) -> Gateway:

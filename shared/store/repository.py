@@ -10,7 +10,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from shared.content import content_hash
-from shared.store.models import CandidateRow, SessionRow, SummaryRow, TurnRow
+from shared.store.models import CandidateRow, SessionRow, SummaryRow, TurnRow, as_utc
 
 
 class SessionConflict(Exception):
@@ -39,11 +39,22 @@ def create_session(
     occurred_at: datetime | None,
     turns: Sequence[tuple[str, str, str]],
 ) -> tuple[SessionRow, bool]:
-    """Store a session; (row, created). Same id and same content is not an error."""
+    """Store a session; (row, created). Same id and same content is not an error.
+
+    The same content means the same turns, candidate, mode, title and instant (an
+    ``occurred_at`` in another offset naming the same instant is the same)."""
     digest = content_hash(turns)
+    occurred_at = None if occurred_at is None else as_utc(occurred_at)
     existing = db.get(SessionRow, session_id)
     if existing is not None:
-        if existing.content_hash != digest or existing.candidate_id != candidate_id:
+        same = (
+            existing.content_hash == digest
+            and existing.candidate_id == candidate_id
+            and existing.mode == mode
+            and existing.title == title
+            and existing.occurred_at == occurred_at
+        )
+        if not same:
             raise SessionConflict(f"session {session_id} already exists with other content")
         return existing, False
     ensure_candidate(db, candidate_id, candidate_name)

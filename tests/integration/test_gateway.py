@@ -196,3 +196,49 @@ def test_full_backlog_is_503_with_retry_after(
     assert refused.status_code == 503
     assert refused.headers["Retry-After"] == "5"
     assert r.xlen(stream) == 3
+
+
+def test_session_instants_come_back_in_utc_with_an_offset(client: TestClient) -> None:
+    body = {
+        "session_id": "s-tz",
+        "candidate_id": "c-tz",
+        "occurred_at": "2026-11-20T09:00:00+05:00",
+        "turns": [{"role": "candidate", "speaker": "Ada", "text": "I ship billing code."}],
+    }
+    posted = client.post("/sessions", json=body).json()
+    got = client.get("/sessions/s-tz").json()
+    for answer in (posted, got):
+        assert answer["occurred_at"] == "2026-11-20T04:00:00Z"
+        assert answer["created_at"].endswith("Z")
+    assert got["created_at"] == posted["created_at"]
+    same = client.post("/sessions", json={**body, "occurred_at": "2026-11-20T04:00:00Z"})
+    assert same.status_code == 200
+    moved = client.post("/sessions", json={**body, "occurred_at": "2026-11-20T09:00:00Z"})
+    assert moved.status_code == 409
+
+
+def test_a_request_xadded_by_another_service_is_pending_before_dispatch(
+    client: TestClient, r: redis.Redis, env: dict[str, str]
+) -> None:
+    """No record exists until a dispatcher reads the entry: the status read finds it on
+    the stream (plain fields or the JSON envelope; undelivered or delivered and pending)."""
+    stream, group = env["STREAM_REQUESTED"], env["CONSUMER_GROUP"]
+    plain, wrapped = "raw-plain-1", "raw-envelope-1"
+    r.xadd(stream, {"task_id": plain, "kind": "profile", "candidate_id": "c1"})
+    r.xadd(
+        stream, {"__data__": json.dumps({"data": json.dumps({"task_id": wrapped}), "headers": {}})}
+    )
+
+    def status(task_id: str) -> tuple[int, str]:
+        response = client.get(f"/summarization/task-status/{task_id}")
+        return response.status_code, response.json()["status"]
+
+    assert status(plain) == (200, "PENDING")
+    assert status(wrapped) == (200, "PENDING")
+    assert status("raw-never-sent") == (404, "UNKNOWN")
+    r.xgroup_create(stream, group, id="0")
+    [(_, entries)] = r.xreadgroup(group, "d1", {stream: ">"}, count=1)
+    assert status(plain) == (200, "PENDING")  # delivered, not yet acknowledged
+    r.xack(stream, group, entries[0][0])
+    assert status(plain) == (404, "UNKNOWN")  # acknowledged: the record is the truth now
+    assert status(wrapped) == (200, "PENDING")

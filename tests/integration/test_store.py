@@ -1,7 +1,7 @@
 """The store on SQLite and PostgreSQL."""
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -104,3 +104,40 @@ def test_processes_racing_to_create_the_schema_all_succeed(database_url: str) ->
     database = Database(database_url)
     store_session(database)  # the tables are there and usable
     database.dispose()
+
+
+def _store_at(db: Database, occurred_at: datetime) -> tuple[Any, bool]:
+    with db.session() as s:
+        row, created = repo.create_session(
+            s,
+            session_id="s-tz",
+            candidate_id="c1",
+            candidate_name="Ada",
+            mode="SELF_REPORT",
+            title=None,
+            occurred_at=occurred_at,
+            turns=TURNS,
+        )
+        return (row.occurred_at, row.created_at), created
+
+
+def test_instants_keep_their_offset_as_utc(db: Database) -> None:
+    plus_five = datetime(2026, 11, 20, 9, 0, tzinfo=timezone(timedelta(hours=5)))
+    (written, _), created = _store_at(db, plus_five)
+    assert created
+    with db.session() as s:
+        loaded = repo.get_session(s, "s-tz")
+        assert loaded is not None
+        assert loaded.occurred_at == plus_five
+        assert loaded.occurred_at is not None
+        assert loaded.occurred_at.utcoffset() == timedelta(0)
+        assert loaded.created_at.utcoffset() == timedelta(0)
+    assert written == plus_five
+
+
+def test_same_instant_in_another_offset_is_the_same_session(db: Database) -> None:
+    _store_at(db, datetime(2026, 11, 20, 9, 0, tzinfo=timezone(timedelta(hours=5))))
+    _, created = _store_at(db, datetime(2026, 11, 20, 4, 0, tzinfo=UTC))
+    assert not created
+    with pytest.raises(repo.SessionConflict):
+        _store_at(db, datetime(2026, 11, 20, 9, 0, tzinfo=UTC))

@@ -15,6 +15,7 @@ from contracts.types import Kind
 from services.gateway.accept import Overloaded, submit
 from services.gateway.deps import GatewayDep
 from services.gateway.idempotency import IdempotencyConflict
+from services.gateway.undispatched import waiting_record
 from shared.status_view import read_record, to_response
 
 router = APIRouter(prefix="/summarization", tags=["summarization"])
@@ -105,8 +106,13 @@ async def summarize_profile(
     responses={404: {"model": TaskStatusResponse, "description": "Unknown or expired task id"}},
 )
 async def task_status(task_id: str, gateway: GatewayDep) -> Response:
-    """Status of a task; 404 with status UNKNOWN for an id never seen (or expired)."""
+    """Status of a task; 404 with status UNKNOWN for an id never seen (or expired).
+
+    A request XADDed by another service is PENDING from the moment it is on the stream,
+    before a dispatcher has read it."""
     record = await read_record(gateway.redis, gateway.settings.key_prefix, task_id)
+    if record is None and (added := await gateway.undispatched.find(task_id)):
+        record = waiting_record(task_id, added)
     # serialized once, here: FastAPI would validate the model again for response_model
     return Response(
         to_response(task_id, record).model_dump_json(),
