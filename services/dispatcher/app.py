@@ -74,7 +74,7 @@ class DispatcherService:
             settings,
             self.redis,
             CelerySender(
-                make_celery(settings, results=False, sent_events=False, batch_sends=True),
+                make_celery(settings, results=False, batch_sends=True),
                 settings.queues,
             ),
             PendingRecords(self.redis, settings.key_prefix, settings.status_ttl_seconds),

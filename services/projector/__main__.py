@@ -1,7 +1,8 @@
 """``summarization-projector`` / ``python -m services.projector``.
 
-Three loops share one projector: Celery's task events (main thread), the worker's
-durable lifecycle stream, and the reconciler.
+One projector, two inputs: the worker's durable lifecycle stream (every step of every
+task, read in a consumer group) and the reconciler (what no entry reports); Celery's
+pub/sub events give the worker heartbeats (main thread).
 """
 
 import signal
@@ -11,9 +12,9 @@ from types import FrameType
 
 from prometheus_client import REGISTRY
 
+from services.projector.heartbeats import track_heartbeats
 from services.projector.lifecycle import LifecycleConsumer
 from services.projector.projector import Projector
-from services.projector.receiver import consume_events
 from services.projector.reconciler import Reconciler
 from services.projector.results import ResultReader
 from services.projector.settings import ProjectorSettings
@@ -62,7 +63,7 @@ def main() -> None:
     threading.Thread(target=reconciler.run, name="reconciler", daemon=True).start()
     freeze_startup_heap()
     trim_malloc_arenas_every(60.0)
-    consume_events(app, projector, settings.reconnect_max_delay, settings.celery_event_grace)
+    track_heartbeats(app, settings.reconnect_max_delay)
 
 
 if __name__ == "__main__":

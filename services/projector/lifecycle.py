@@ -131,5 +131,3 @@ class LifecycleConsumer:
             except (TypeError, ValueError):
                 log.exception("lifecycle_entry_failed", entry_id=entry_id)
         self._projector.apply_batch(events)
-        for event in events:
-            self._projector.remember(event)

@@ -1,7 +1,8 @@
-"""Celery task events -> status transitions. One handler per event type (a table).
+"""Lifecycle entries -> status transitions. One handler per entry type (a table).
 
-Pure functions: an event (Celery's dict) in, a ``Step`` out. Celery's ``timestamp`` (the
-sender's clock) orders the non-terminal steps; the Lua script does the ordering.
+Pure functions: an entry (in the shape of Celery's task event) in, a ``Step`` out. The
+entry's ``timestamp`` (the worker's clock) orders the non-terminal steps; the Lua script
+does the ordering.
 """
 
 from collections.abc import Callable, Mapping
@@ -9,10 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from contracts.status import TaskStatus
-from contracts.streams import TaskNames
 from shared.status_view import iso
-
-OUR_TASKS = frozenset({TaskNames.SESSION, TaskNames.PROFILE})
 
 Event = Mapping[str, Any]
 
@@ -24,15 +22,6 @@ class Step:
     fields: dict[str, str] = field(default_factory=dict)
     creates: bool = False
     """True when the event names one of our tasks and may create a missing record."""
-
-
-def _sent(event: Event) -> Step:
-    return Step(TaskStatus.PENDING, "SENT", {"queue": str(event.get("queue") or "")}, True)
-
-
-def _received(event: Event) -> Step:
-    attempts = int(event.get("retries") or 0) + 1
-    return Step(TaskStatus.PENDING, "RECEIVED", {"attempts": str(attempts)}, True)
 
 
 def _started(event: Event) -> Step:
@@ -69,21 +58,14 @@ def _revoked(event: Event) -> Step:
     return Step(TaskStatus.REVOKED, "REVOKED", {**fields, "error_type": "TaskRevoked"})
 
 
-def _rejected(event: Event) -> Step:
-    return Step(TaskStatus.PENDING, "REJECTED", {"requeued": "1" if event.get("requeue") else "0"})
-
-
 TERMINAL_EVENTS = frozenset({"task-succeeded", "task-failed", "task-revoked"})
 
 HANDLERS: dict[str, Callable[[Event], Step]] = {
-    "task-sent": _sent,
-    "task-received": _received,
     "task-started": _started,
     "task-retried": _retried,
     "task-succeeded": _succeeded,
     "task-failed": _failed,
     "task-revoked": _revoked,
-    "task-rejected": _rejected,
 }
 
 
@@ -93,8 +75,6 @@ def step_for(event: Event) -> Step | None:
     if handler is None or "uuid" not in event:
         return None
     step = handler(event)
-    if step.creates and event.get("name") not in OUR_TASKS:
-        return None
     step.fields["state"] = step.state
     step.fields["updated_at"] = iso(float(event.get("timestamp") or 0) or None)
     return step

@@ -1,8 +1,6 @@
 """Apply task events to the status view, publishing the outcome of terminal ones."""
 
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -33,10 +31,6 @@ from shared.telemetry import context_from, current_traceparent, tracer
 log = get_logger(__name__)
 
 APPLIED_NAMES = {0: "ignored", 1: "applied", 2: "published"}
-SEEN_LIMIT = 100_000
-SEEN_SECONDS = 60.0
-IMPLIED = {"task-started": ("task-received",)}
-"""A lifecycle step that makes a Celery event redundant too (started carries attempts)."""
 
 
 def as_applied(record: dict[str, str], transitions: Sequence[Transition]) -> dict[str, str]:
@@ -73,34 +67,6 @@ class Projector:
         self._settings = settings
         self._writer = writer
         self._results = results
-        self._seen: OrderedDict[tuple[str, str], float] = OrderedDict()
-        self._seen_lock = threading.Lock()
-
-    def remember(self, event: Event) -> None:
-        """Note a step applied from the lifecycle stream. Kept ``SEEN_SECONDS`` (a Celery
-        copy arrives within ``CELERY_EVENT_GRACE``), at most ``SEEN_LIMIT`` entries."""
-        task_id, event_type = str(event.get("uuid")), str(event.get("type"))
-        now = time.monotonic()
-        with self._seen_lock:
-            for key in [(task_id, event_type)] + [
-                (task_id, e) for e in IMPLIED.get(event_type, ())
-            ]:
-                self._seen[key] = now
-                self._seen.move_to_end(key)
-            horizon = now - SEEN_SECONDS
-            while self._seen and (
-                len(self._seen) > SEEN_LIMIT or next(iter(self._seen.values())) < horizon
-            ):
-                self._seen.popitem(last=False)
-
-    def seen(self, event: Event) -> bool:
-        """Whether this step (task, event type) was already applied from the lifecycle.
-
-        A retried task repeats its steps; the lifecycle reports each attempt, so a Celery
-        copy of any of them adds nothing while the lifecycle copy arrives."""
-        key = (str(event.get("uuid")), str(event.get("type")))
-        with self._seen_lock:
-            return key in self._seen
 
     def on_event(self, event: Event) -> int:
         """0 ignored, 1 applied, 2 applied and the outcome event published."""

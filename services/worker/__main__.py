@@ -43,7 +43,6 @@ def main(argv: list[str] | None = None) -> None:
         "--queues", ",".join(settings.queue_list()),
         "--concurrency", str(settings.worker_concurrency),
         "--pool", settings.worker_pool,
-        "--task-events",
         "--loglevel", settings.log_level,
         "--hostname", hostname,
         "--without-gossip",

@@ -26,7 +26,6 @@ def create_worker_app(settings: WorkerSettings) -> Celery:
         worker_prefetch_multiplier=settings.worker_prefetch_multiplier,
         worker_timer_purge_seconds=settings.worker_timer_purge_seconds,  # timers.CONF_KEY
         worker_consumer="services.worker.consumer:Consumer",
-        worker_event_flush_seconds=settings.worker_event_flush_seconds,  # consumer.CONF_KEY
         worker_concurrency=settings.worker_concurrency,
         worker_pool=settings.worker_pool,
         worker_hijack_root_logger=False,

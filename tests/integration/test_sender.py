@@ -27,7 +27,7 @@ def sender(stack_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Sender
     for key, value in stack_env.items():
         monkeypatch.setenv(key, value)
     settings = DispatcherSettings()
-    app = make_celery(settings, results=False, sent_events=False, batch_sends=True)
+    app = make_celery(settings, results=False, batch_sends=True)
     return settings, CelerySender(app, settings.queues)
 
 

@@ -1,10 +1,7 @@
-"""Celery task events -> status steps (a table of handlers)."""
-
-import pytest
+"""Lifecycle entries -> status steps (a table of handlers)."""
 
 from contracts.status import TaskStatus
 from contracts.streams import TaskNames
-from services.projector import projector as module
 from services.projector.outcome import task_error
 from services.projector.projection import step_for
 
@@ -12,14 +9,11 @@ from services.projector.projection import step_for
 def test_each_event_type_maps_to_its_status() -> None:
     base = {"uuid": "t1", "timestamp": 1_700_000_000.0, "hostname": "w@h"}
     expected = {
-        "task-sent": TaskStatus.PENDING,
-        "task-received": TaskStatus.PENDING,
         "task-started": TaskStatus.STARTED,
         "task-retried": TaskStatus.RETRY,
         "task-succeeded": TaskStatus.SUCCESS,
         "task-failed": TaskStatus.FAILURE,
         "task-revoked": TaskStatus.REVOKED,
-        "task-rejected": TaskStatus.PENDING,
     }
     for event_type, status in expected.items():
         step = step_for({**base, "type": event_type, "name": TaskNames.SESSION})
@@ -27,17 +21,14 @@ def test_each_event_type_maps_to_its_status() -> None:
         assert step.status is status, event_type
 
 
-def test_received_counts_attempts() -> None:
-    step = step_for(
-        {"type": "task-received", "uuid": "t", "timestamp": 1.0, "name": TaskNames.PROFILE,
-         "retries": 2}
-    )  # fmt: skip
+def test_started_counts_attempts() -> None:
+    step = step_for({"type": "task-started", "uuid": "t", "timestamp": 1.0, "attempt": 3})
     assert step is not None
     assert step.fields["attempts"] == "3"
 
 
-def test_foreign_tasks_and_worker_events_are_ignored() -> None:
-    assert step_for({"type": "task-sent", "uuid": "t", "timestamp": 1.0, "name": "x.y"}) is None
+def test_celery_only_and_worker_events_are_ignored() -> None:
+    assert step_for({"type": "task-received", "uuid": "t", "timestamp": 1.0}) is None
     assert step_for({"type": "worker-heartbeat", "timestamp": 1.0}) is None
 
 
@@ -66,21 +57,3 @@ def test_a_repaired_error_is_read_from_the_backend_and_kept_for_a_redrive() -> N
         "session s1 not found",
         True,
     )
-
-
-def test_lifecycle_steps_are_remembered_only_for_a_while(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The memory of applied steps (which makes Celery's copies no-ops) is bounded by
-    time, so a long run does not grow the projector."""
-
-    clock = [1000.0]
-    monkeypatch.setattr(module.time, "monotonic", lambda: clock[0])
-    p = module.Projector(None, None, None)  # type: ignore[arg-type]  (not used here)
-    started = {"uuid": "t1", "type": "task-started"}
-    p.remember(started)
-    assert p.seen(started)
-    assert p.seen({"uuid": "t1", "type": "task-received"}), "implied by started"
-    clock[0] += module.SEEN_SECONDS + 1
-    p.remember({"uuid": "t2", "type": "task-succeeded"})
-    assert not p.seen(started)
-    assert p.seen({"uuid": "t2", "type": "task-succeeded"})
-    assert len(p._seen) == 1
