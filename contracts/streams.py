@@ -9,6 +9,8 @@ class Streams:
     COMPLETED: Final = "summarization.completed"
     FAILED: Final = "summarization.failed"
     TASKS_DLQ: Final = "summarization.tasks.dlq"
+    STATUS_CHANGES: Final = "summarization.status-changes"
+    """Every change applied to a task's status record, one entry each (capped)."""
     LIFECYCLE: Final = "summarization.lifecycle"
     """Internal: the worker's task lifecycle, read by the projector (a durable copy of
     Celery's fire-and-forget task events)."""

@@ -32,7 +32,7 @@ from shared.envelope import JSONMessageFormat, decode_entry
 from shared.logging import get_logger
 from shared.ops_server import OpsServer
 from shared.redis_client import async_redis, sync_redis
-from shared.status_view import PendingRecords
+from shared.task_state import AsyncStateWriter, StateConfig
 from shared.telemetry import configure_tracing
 
 log = get_logger(__name__)
@@ -77,7 +77,7 @@ class DispatcherService:
                 make_celery(settings, results=False, batch_sends=True),
                 settings.queues,
             ),
-            PendingRecords(self.redis, settings.key_prefix, settings.status_ttl_seconds),
+            AsyncStateWriter(self.redis, StateConfig.of(settings)),
         )
         self.groups_recreated = 0
         self.group_recreated_at = ""

@@ -28,7 +28,7 @@ from services.dispatcher.settings import DispatcherSettings
 from shared import keys
 from shared.dead_letters import dead_letter
 from shared.logging import get_logger
-from shared.status_view import PendingRecords, apply_unless_sent
+from shared.task_state import AsyncStateWriter, accept
 from shared.telemetry import context_from, current_traceparent, tracer
 
 log = get_logger(__name__)
@@ -69,7 +69,7 @@ class Dispatcher:
     settings: DispatcherSettings
     redis: aioredis.Redis
     sender: Sender
-    pending: PendingRecords
+    state: AsyncStateWriter
 
     async def handle(self, body: Any, headers: Mapping[str, str], entry_id: str) -> Outcome:
         """Process one entry. Raises only when the entry must stay pending (retry later)."""
@@ -148,17 +148,17 @@ class Dispatcher:
             else:
                 unique[item.event.task_id] = item
         firsts = list(unique.values())
-        traced = [
-            (item.event, current_traceparent(item.context).get("traceparent", ""))
+        recordings = [
+            accept(item.event, current_traceparent(item.context).get("traceparent", ""))
             for item in firsts
         ]
-        results = await self.pending.record_many(traced, unless_sent=True)
+        results = await self.state.apply_many(recordings)
         to_send = []
         for item, result in zip(firsts, results, strict=True):
             if result.code < 0:
                 self._duplicate(item, outcomes)
             else:
-                item.attempts_before = result.attempts
+                item.attempts_before = int(result.value or 0)
                 to_send.append(item)
         return to_send
 
@@ -223,15 +223,12 @@ class Dispatcher:
         """A refused entry that names a usable task id ends that task as FAILURE, with
         its failure event (once: a redelivered entry changes nothing more); unless the
         task was already sent (a bad copy of a good request fails nothing)."""
-        s = self.settings
         for entry, exc in invalid:
             task_id = usable_task_id(entry.body)
             if task_id is None:
                 continue
-            refused = rejection(entry.body, task_id, exc.reason, entry.headers, s.stream_failed)
-            applied = await apply_unless_sent(
-                self.redis, refused, s.key_prefix, s.status_ttl_seconds, s.stream_maxlen,
-                s.stream_tasks_dlq,
-            )  # fmt: skip
-            if applied == 2:
+            applied = await self.state.apply(
+                rejection(entry.body, task_id, exc.reason, entry.headers)
+            )
+            if applied.code == 2:
                 log.warning("request_refused", task_id=task_id, reason=exc.reason)

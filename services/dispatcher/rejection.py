@@ -7,7 +7,6 @@ with what of the request is valid: its kind as given, else ``session`` when it n
 session, else ``profile``.
 """
 
-import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -15,10 +14,10 @@ from typing import Any, TypeVar
 from pydantic import TypeAdapter, ValidationError
 
 from contracts.events import SummarizationFailed, TaskError
-from contracts.status import TaskStatus
 from contracts.types import Identifier, Kind, Mode
 from shared.envelope import event_envelope
-from shared.status_view import Transition, iso
+from shared.task_state import Change, refuse
+from shared.task_state.changes import trace_fields
 
 ERROR_TYPE = "InvalidRequest"
 
@@ -33,15 +32,15 @@ def usable_task_id(body: Any) -> str | None:
 
 
 def rejection(
-    body: Mapping[str, Any], task_id: str, reason: str, headers: Mapping[str, str], stream: str
-) -> Transition:
-    """The FAILURE transition of a refused request, with its failure event."""
-    now = time.time()
+    body: Mapping[str, Any], task_id: str, reason: str, headers: Mapping[str, str]
+) -> Change:
+    """The FAILURE of a refused request's task, with its failure event."""
     session_id = _valid(_IDENTIFIER, body.get("session_id"))
     kind = _valid(TypeAdapter(Kind), body.get("kind")) or (
         Kind.SESSION if session_id else Kind.PROFILE
     )
     mode = _valid(TypeAdapter(Mode), body.get("mode")) if kind is Kind.SESSION else None
+    error = TaskError(type=ERROR_TYPE, message=reason, retryable=False)
     event = SummarizationFailed(
         task_id=task_id,
         kind=kind,
@@ -49,37 +48,20 @@ def rejection(
         session_id=session_id,
         mode=mode,
         attempts=0,
-        finished_at=datetime.fromtimestamp(now, UTC),
-        error=TaskError(type=ERROR_TYPE, message=reason, retryable=False),
+        finished_at=datetime.now(UTC),
+        error=error,
     )
     traceparent = str(headers.get("traceparent") or "")
-    fields = {
-        "task_id": task_id,
+    request = {
         "kind": kind.value,
         "candidate_id": event.candidate_id or "",
         "session_id": session_id or "",
         "mode": mode.value if mode else "",
-        "traceparent": traceparent,
-        "trace_id": traceparent.split("-")[1] if traceparent.count("-") == 3 else "",
-        "state": "REJECTED",
-        "attempts": "0",
-        "created_at": iso(now),
-        "updated_at": iso(now),
-        "finished_at": iso(now),
-        "projected_at": repr(now),
-        "error": reason,
-        "error_type": ERROR_TYPE,
-        "retryable": "0",
+        **trace_fields(traceparent),
     }
-    return Transition(
-        task_id,
-        TaskStatus.FAILURE,
-        now,
-        {name: value for name, value in fields.items() if value},
-        outcome_stream=stream,
-        outcome_envelope=event_envelope(event, {"traceparent": traceparent} if traceparent else {}),
-        may_create=True,
-    )
+    error_fields = {"error": reason, "error_type": ERROR_TYPE, "retryable": "0"}
+    outcome = event_envelope(event, {"traceparent": traceparent} if traceparent else {})
+    return refuse(task_id, request, error_fields, outcome)
 
 
 def _valid(adapter: TypeAdapter[T], value: Any) -> T | None:

@@ -11,8 +11,8 @@ from services.gateway.idempotency import IdempotencyKeys
 from services.gateway.limits import Backlog
 from services.gateway.settings import GatewaySettings
 from services.gateway.undispatched import Undispatched
-from shared.status_view import PendingRecords
 from shared.store import Database
+from shared.task_state import AsyncStateWriter
 
 
 @dataclass
@@ -23,7 +23,7 @@ class Gateway:
     db: Database
     idempotency: IdempotencyKeys
     backlog: Backlog
-    pending: PendingRecords
+    state: AsyncStateWriter
     undispatched: Undispatched
 
 

@@ -24,7 +24,7 @@ from shared.logging import configure_logging, get_logger
 from shared.metrics import RedisStateCollector
 from shared.ops_server import OpsServer
 from shared.redis_client import sync_redis
-from shared.status_view import TransitionWriter
+from shared.task_state import StateConfig, StateWriter
 from shared.telemetry import configure_tracing
 
 
@@ -39,18 +39,12 @@ def main() -> None:
     signal.signal(signal.SIGTERM, _exit)
     configure_tracing("projector")
     app = make_celery(settings)
-    writer = TransitionWriter(
-        sync_redis(settings.redis_url, decode=False),
-        settings.key_prefix,
-        settings.status_ttl_seconds,
-        settings.stream_maxlen,
-        settings.stream_tasks_dlq,
-    )
+    writer = StateWriter(sync_redis(settings.redis_url, decode=False), StateConfig.of(settings))
     results = ResultReader(app)
-    projector = Projector(settings, writer, results)
-    lifecycle = LifecycleConsumer(settings, sync_redis(settings.redis_url), projector)
-    reconciler = Reconciler(settings, writer, results, projector)
+    projector = Projector(writer, results.meta, settings.stream_lifecycle)
     state = sync_redis(settings.redis_url)
+    lifecycle = LifecycleConsumer(settings, state, projector)
+    reconciler = Reconciler(settings, state, results, projector)
     REGISTRY.register(RedisStateCollector(state, settings))
     ping = state.ping
     OpsServer(

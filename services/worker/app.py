@@ -6,7 +6,8 @@ from celery import Celery, signals
 from opentelemetry.instrumentation.celery import CeleryInstrumentor
 
 from services.worker.context import ContextHolder
-from services.worker.lifecycle import LifecycleStream, connect_lifecycle
+from services.worker.lifecycle import LifecycleStream
+from services.worker.reporting import connect_lifecycle
 from services.worker.settings import WorkerSettings
 from services.worker.summarizer.registry import build_summarizer
 from services.worker.tasks import register_tasks

@@ -3,6 +3,7 @@
 from collections.abc import Callable
 from typing import Any
 
+import orjson
 import structlog
 from celery import Celery, Task
 from celery.exceptions import SoftTimeLimitExceeded
@@ -10,10 +11,12 @@ from celery.exceptions import SoftTimeLimitExceeded
 from contracts.streams import TaskNames
 from services.worker import jobs
 from services.worker.context import ContextHolder
-from services.worker.lifecycle import LifecycleStream, attempt_of
+from services.worker.lifecycle import LifecycleStream
+from services.worker.reporting import attempt_of, terminal
 from services.worker.retry import backoff_delay
 from shared.celery_app import kwargs_repr
 from shared.errors import PermanentTaskError, TaskTimedOut
+from shared.lifecycle import LifecycleEvent
 from shared.logging import get_logger
 
 log = get_logger(__name__)
@@ -36,8 +39,8 @@ def register_tasks(app: Celery, holder: ContextHolder, lifecycle: LifecycleStrea
         # expected failures: Celery logs them without a traceback (``task_failed_permanently``
         # below is the warning), unexpected ones keep theirs
         "throws": (PermanentTaskError,),
-        # the dispatcher sends with ignore_result; a failure's meta (exception type,
-        # message and module, arguments) is still what the projector and reconciler read
+        # the dispatcher sends with ignore_result; a failure's meta (exception type and
+        # message, arguments) is still what the reconciler and a dead letter read
         "store_errors_even_if_ignored": True,
     }
 
@@ -50,7 +53,10 @@ def register_tasks(app: Celery, holder: ContextHolder, lifecycle: LifecycleStrea
         )
         try:
             result = job(holder.get(), task_id=task_id, **kwargs)
-            lifecycle.succeeded(task_id, result)
+            result_json = orjson.dumps(result).decode()
+            lifecycle.append(
+                terminal(lifecycle, LifecycleEvent.SUCCEEDED, task, result_json=result_json)
+            )
             if request.retries:  # an earlier attempt stored its RETRY meta: not the outcome
                 task.backend.forget(task_id)
             return result

@@ -16,7 +16,8 @@ from services.dispatcher.redispatch import Redispatcher
 from services.dispatcher.sender import Send, SendFailed
 from services.dispatcher.settings import DispatcherSettings
 from shared import keys
-from shared.status_view import PendingRecords, read_record, to_response
+from shared.status_view import read_record, to_response
+from shared.task_state import AsyncStateWriter, StateConfig
 
 
 class Recorder:
@@ -55,8 +56,7 @@ async def parts(
 def dispatcher(
     settings: DispatcherSettings, client: aioredis.Redis, sender: Recorder
 ) -> Dispatcher:
-    pending = PendingRecords(client, settings.key_prefix, settings.status_ttl_seconds)
-    return Dispatcher(settings, client, sender, pending)
+    return Dispatcher(settings, client, sender, AsyncStateWriter(client, StateConfig.of(settings)))
 
 
 async def test_a_batch_is_sent_once_per_task_and_bad_entries_are_dead_lettered(

@@ -19,13 +19,13 @@ from services.dispatcher.sender import Send, task_call
 from services.dispatcher.settings import DispatcherSettings
 from services.projector.projector import Projector
 from services.projector.results import ResultReader
-from services.projector.settings import ProjectorSettings
 from services.worker.settings import WorkerSettings
 from services.worker.summarizer.llm import LLMUnavailable
 from shared.celery_app import make_celery
 from shared.envelope import decode_entry
 from shared.redis_client import sync_redis
-from shared.status_view import PendingRecords, TransitionWriter, read_record
+from shared.status_view import read_record
+from shared.task_state import AsyncStateWriter, StateConfig, StateWriter
 from tests.integration.test_dispatch import Recorder
 from tests.integration.test_task_signals import project, worker_app
 
@@ -49,9 +49,10 @@ async def parts(stack_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> A
     settings = DispatcherSettings()
     client = aioredis.Redis.from_url(settings.redis_url, decode_responses=True)
     sync = redis.Redis.from_url(settings.redis_url, decode_responses=True)
-    pending = PendingRecords(client, settings.key_prefix, settings.status_ttl_seconds)
     sender = Recorder()
-    dispatcher = Dispatcher(settings, client, sender, pending)
+    dispatcher = Dispatcher(
+        settings, client, sender, AsyncStateWriter(client, StateConfig.of(settings))
+    )
     redrive = Redrive(settings, sync, make_celery(settings))
     yield Parts(settings, client, sync, dispatcher, redrive, sender)
     sync.close()
@@ -114,9 +115,9 @@ async def test_a_redriven_task_counts_every_attempt_and_its_redrives(parts: Part
     s = parts.settings
     client = sync_redis(s.redis_url, decode=False)
     view = Projector(
-        ProjectorSettings(),
-        TransitionWriter(client, s.key_prefix, 3600, 1000, s.stream_tasks_dlq),
-        ResultReader(make_celery(s)),
+        StateWriter(client, StateConfig.of(s)),
+        ResultReader(make_celery(s)).meta,
+        s.stream_lifecycle,
     )
     worker = WorkerSettings(summarizer_engine="fake", retry_max=1, retry_backoff_base=0)
     fields = {"task_id": "t-1", "kind": "session", "candidate_id": "c", "session_id": "s"}

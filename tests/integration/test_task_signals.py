@@ -2,7 +2,6 @@
 store and Redis): what the projector learns of each attempt."""
 
 import logging
-import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from typing import Any
@@ -14,26 +13,28 @@ from celery import Celery
 from structlog.testing import capture_logs
 
 from contracts.events import SummarizationFailed, SummarizationRequested
-from contracts.status import TaskStatus
 from contracts.streams import TaskNames
 from contracts.summary import ProfileSummary, SessionSummary
-from services.projector.lifecycle import as_event
 from services.projector.projector import Projector
 from services.projector.results import ResultReader
-from services.projector.settings import ProjectorSettings
 from services.worker.context import ContextHolder, WorkerContext
-from services.worker.lifecycle import LifecycleStream, connect_lifecycle
+from services.worker.lifecycle import LifecycleStream
+from services.worker.reporting import connect_lifecycle
 from services.worker.settings import WorkerSettings
 from services.worker.summarizer import SessionSource, SessionWithSummary
 from services.worker.summarizer.llm import LLMRequestRejected, LLMUnavailable
 from services.worker.tasks import register_tasks
+from shared import keys
 from shared.celery_app import make_celery
+from shared.lifecycle import LifecycleEntry
 from shared.redis_client import sync_redis
-from shared.status_view import Transition, TransitionWriter, pending_fields
+from shared.task_state import StateConfig, StateWriter, accept
 
 TRANSCRIPT = [{"role": "candidate", "speaker": "Ada", "text": "I run the payments platform."}]
 
 Steps = Callable[[str], list[dict[str, str]]]
+TRACE = "celery.app.trace"
+"""The logger of Celery's line for a task's failure."""
 
 
 @pytest.fixture
@@ -90,32 +91,32 @@ def worker_app(settings: WorkerSettings, error: Exception | None = None) -> Cele
     return app
 
 
-def accepted(writer: TransitionWriter, task_id: str) -> None:
+def accepted(writer: StateWriter, task_id: str) -> None:
     """The task's PENDING record, as the gateway or the dispatcher writes it."""
     event = SummarizationRequested(
         task_id=task_id, kind="session", candidate_id="c", session_id="s"
     )
-    writer.apply(
-        Transition(task_id, TaskStatus.PENDING, time.time(), pending_fields(event), may_create=True)
-    )
+    writer.apply(accept(event))
+
+
+def read(writer: StateWriter, client: redis.Redis, task_id: str) -> dict[str, str]:
+    raw = client.hgetall(keys.status(writer.config.prefix, task_id))
+    return {k.decode(): v.decode() for k, v in raw.items()}  # type: ignore[union-attr]
 
 
 @pytest.fixture
 def projector(
     settings: WorkerSettings,
-) -> Iterator[tuple[Projector, TransitionWriter, redis.Redis]]:
-    projector_settings = ProjectorSettings()
+) -> Iterator[tuple[Projector, StateWriter, redis.Redis]]:
     client = sync_redis(settings.redis_url, decode=False)
-    writer = TransitionWriter(
-        client, settings.key_prefix, 3600, 1000, projector_settings.stream_tasks_dlq
-    )
-    results = ResultReader(make_celery(projector_settings))
-    yield Projector(projector_settings, writer, results), writer, client
+    writer = StateWriter(client, StateConfig.of(settings))
+    results = ResultReader(make_celery(settings))
+    yield Projector(writer, results.meta, settings.stream_lifecycle), writer, client
     client.close()
 
 
 def project(projector: Projector, steps: list[dict[str, str]]) -> None:
-    projector.apply_batch([as_event(fields) for fields in steps])
+    projector.apply([LifecycleEntry.from_fields(fields) for fields in steps])
 
 
 def failed_events(client: redis.Redis, stream: str) -> list[SummarizationFailed]:
@@ -152,7 +153,7 @@ def test_an_app_reports_only_its_own_tasks(settings: WorkerSettings, steps: Step
 def test_an_error_retrying_cannot_fix_is_reported_permanent_and_not_dead_lettered(
     settings: WorkerSettings,
     steps: Steps,
-    projector: tuple[Projector, TransitionWriter, redis.Redis],
+    projector: tuple[Projector, StateWriter, redis.Redis],
 ) -> None:
     """An LLM endpoint's 4xx: the engine raises a permanent error (not from
     ``shared.errors``): the task fails at once, its failure says it is not retryable,
@@ -169,25 +170,25 @@ def test_an_error_retrying_cannot_fix_is_reported_permanent_and_not_dead_lettere
     assert not event.error.retryable
     assert event.attempts == 1
     assert dead_letters(client, settings.stream_tasks_dlq) == []
-    assert writer.read("t-1")["retryable"] == "0"
+    assert read(writer, client, "t-1")["retryable"] == "0"
 
 
 def test_an_expected_error_is_logged_without_a_traceback_an_unexpected_one_with(
     settings: WorkerSettings, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="celery.app.trace")
+    caplog.set_level(logging.INFO, logger=TRACE)
     rejected = LLMRequestRejected("LLM endpoint refused the request (HTTP 400)")
     with capture_logs() as logs:
         assert run(worker_app(settings, rejected), "t-1").failed()
     [warning] = [e for e in logs if e["event"] == "task_failed_permanently"]
     assert (warning["log_level"], warning["error_type"]) == ("warning", "LLMRequestRejected")
-    [celery_line] = [r for r in caplog.records if "t-1" in r.getMessage()]
+    [celery_line] = [r for r in caplog.records if r.name == TRACE and "t-1" in r.getMessage()]
     assert celery_line.levelno < logging.ERROR
     assert celery_line.exc_info is None, "no traceback for an expected error"
 
     caplog.clear()
     assert run(worker_app(settings, RuntimeError("a bug")), "t-2").failed()
-    [celery_line] = [r for r in caplog.records if "t-2" in r.getMessage()]
+    [celery_line] = [r for r in caplog.records if r.name == TRACE and "t-2" in r.getMessage()]
     assert celery_line.levelno == logging.ERROR
     assert celery_line.exc_info is not None, "an unexpected error keeps its traceback"
 
@@ -195,7 +196,7 @@ def test_an_expected_error_is_logged_without_a_traceback_an_unexpected_one_with(
 def test_a_retried_attempt_is_recorded_as_fields_in_the_dead_letter(
     settings: WorkerSettings,
     steps: Steps,
-    projector: tuple[Projector, TransitionWriter, redis.Redis],
+    projector: tuple[Projector, StateWriter, redis.Redis],
 ) -> None:
     view, writer, client = projector
     settings = settings.model_copy(update={"retry_max": 1, "retry_backoff_base": 0.0})
