@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv run test lint format schemas faults bench soak clean
+.PHONY: venv run test lint format schemas faults bench soak eval clean
 
 venv: $(STAMP)
 
@@ -44,3 +44,6 @@ soak: $(STAMP)
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache
+
+eval: $(STAMP)
+	$(BIN)/python -m bench.eval

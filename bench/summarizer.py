@@ -2,9 +2,11 @@
 
     python -m bench.summarizer [--runs 7]
 
+``legacy`` is the engine before the fact layer.
 Sessions are built from the transcripts in tests/data/transcripts, concatenated (and
 repeated) turn by turn up to the word count. Prints the median of ``--runs`` timed runs
-after one warm-up. Not a test.
+after one warm-up, in CPU time of this process (one thread): on a shared machine wall
+time also counts the neighbours' work. Not a test.
 """
 
 import os
@@ -18,7 +20,8 @@ import time  # noqa: E402
 from itertools import cycle  # noqa: E402
 
 from contracts.types import Mode  # noqa: E402
-from services.worker.summarizer import SessionSource, Turn  # noqa: E402
+from services.worker.summarizer import SessionSource, Summarizer, Turn  # noqa: E402
+from services.worker.summarizer.extractive import LegacyExtractiveSummarizer  # noqa: E402
 from services.worker.summarizer.registry import build_summarizer  # noqa: E402
 from services.worker.summarizer.text import word_count  # noqa: E402
 from tests.transcripts import load_transcripts, to_source  # noqa: E402
@@ -41,13 +44,15 @@ def session_of(words: int) -> SessionSource:
 
 
 def median_seconds(engine_name: str, source: SessionSource, runs: int) -> float:
-    engine = build_summarizer(engine_name)
+    engine: Summarizer = (
+        LegacyExtractiveSummarizer() if engine_name == "legacy" else build_summarizer(engine_name)
+    )
     engine.summarize_session(source)
     timings = []
     for _ in range(runs):
-        started = time.perf_counter()
+        started = time.process_time()
         engine.summarize_session(source)
-        timings.append(time.perf_counter() - started)
+        timings.append(time.process_time() - started)
     return statistics.median(timings)
 
 
@@ -57,13 +62,14 @@ def main() -> None:
     args = parser.parse_args()
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
-    print(f"{'words':>8} {'turns':>6} {'extractive ms':>14} {'fake ms':>8}")
+    print(f"{'words':>8} {'turns':>6} {'extractive ms':>14} {'legacy ms':>10} {'fake ms':>8}")
     for size in SIZES:
         source = session_of(size)
         words = sum(word_count(t.text) for t in source.turns)
         extractive = median_seconds("extractive", source, args.runs) * 1000
+        legacy = median_seconds("legacy", source, args.runs) * 1000
         fake = median_seconds("fake", source, args.runs) * 1000
-        print(f"{words:>8} {len(source.turns):>6} {extractive:>14.1f} {fake:>8.2f}")
+        print(f"{words:>8} {len(source.turns):>6} {extractive:>14.1f} {legacy:>10.1f} {fake:>8.2f}")
 
 
 if __name__ == "__main__":

@@ -23,17 +23,29 @@ from contracts.events import (
 )
 from contracts.status import TaskStatus
 from contracts.streams import Streams
-from contracts.summary import ProfileSummary, SessionSummary, SpeakerStats
+from contracts.summary import (
+    Evidence,
+    FactKind,
+    ProfileFact,
+    ProfileSummary,
+    SessionFacts,
+    SessionSummary,
+    SpeakerStats,
+)
 from contracts.types import Kind, Mode, Role
 
 __all__ = [
     "SCHEMA_VERSION",
     "ErrorDetail",
+    "Evidence",
+    "FactKind",
     "Kind",
     "Mode",
+    "ProfileFact",
     "ProfileSummary",
     "Role",
     "SessionCreate",
+    "SessionFacts",
     "SessionOut",
     "SessionSummary",
     "SpeakerStats",

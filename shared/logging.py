@@ -1,17 +1,19 @@
 """structlog for every process: JSON lines off a terminal, console rendering on one.
 
 The standard library's loggers (Celery, uvicorn, FastStream) go through the same
-processors, so every line of a process has the same shape.
+processors, so every line of a process has the same shape. ``sys.stdout`` and
+``sys.stderr`` mask secrets too, so that nothing printed (a banner, a traceback, a
+library's own output) shows a password.
 """
 
 import logging
 import sys
-from typing import Any, Literal
+from typing import Any, Literal, TextIO, cast
 
 import structlog
 from structlog.types import EventDict, Processor, WrappedLogger
 
-from shared.redaction import redact_text
+from shared.redaction import RedactedStream, redact_text
 from shared.telemetry import trace_ids
 
 LogFormat = Literal["auto", "json", "console"]
@@ -26,6 +28,7 @@ def _redact(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
 
 def configure_logging(service: str, level: str = "INFO", fmt: LogFormat = "auto") -> None:
     """Configure structlog and the stdlib root logger once per process."""
+    redact_standard_streams()
     use_json = fmt == "json" or (fmt == "auto" and not sys.stderr.isatty())
     shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,
@@ -66,6 +69,14 @@ def configure_logging(service: str, level: str = "INFO", fmt: LogFormat = "auto"
         lib_logger = logging.getLogger(name)
         lib_logger.handlers[:] = []
         lib_logger.propagate = True
+
+
+def redact_standard_streams() -> None:
+    """Wrap ``sys.stdout`` and ``sys.stderr`` (once) in ``RedactedStream``."""
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        if stream is not None and not isinstance(stream, RedactedStream):
+            setattr(sys, name, cast(TextIO, RedactedStream(stream)))
 
 
 def _add_trace(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:

@@ -1,6 +1,7 @@
 """/healthz, /readyz and /metrics for the services that have no HTTP API of their own.
 
-A small threaded HTTP server (standard library) on ``OPS_PORT``:
+A small threaded HTTP server (standard library) on ``OPS_HOST``:``OPS_PORT``, loopback
+only by default (its metrics and readiness details are for the operator, not the LAN):
 
 * ``/healthz``: the process is up (200).
 * ``/readyz``: every dependency check passes (200) or not (503); JSON with each check's
@@ -31,7 +32,7 @@ class OpsServer:
         port: int,
         checks: Mapping[str, Check],
         info: Callable[[], Mapping[str, Any]] | None = None,
-        host: str = "0.0.0.0",
+        host: str = "127.0.0.1",
     ) -> None:
         self.service = service
         self.checks = checks
@@ -58,7 +59,7 @@ class OpsServer:
 
     def start(self) -> "OpsServer":
         threading.Thread(target=self._server.serve_forever, name="ops-http", daemon=True).start()
-        log.info("ops_server_started", port=self.port)
+        log.info("ops_server_started", host=self._server.server_address[0], port=self.port)
         return self
 
     def stop(self) -> None:

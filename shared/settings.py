@@ -4,6 +4,8 @@ All settings come from environment variables (names are the field names upper-ca
 a wrong value stops the service at start-up with an error naming the variable.
 """
 
+import hashlib
+import re
 from functools import cached_property
 from typing import Literal, Self
 from urllib.parse import urlsplit, urlunsplit
@@ -14,7 +16,6 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from contracts.streams import Streams
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
-DEFAULT_DATABASE_URL = "sqlite:///var/summarization.db"
 
 
 def redis_db_url(url: str, db: int) -> str:
@@ -26,6 +27,21 @@ def redis_db_url(url: str, db: int) -> str:
 def redis_db_index(url: str) -> int:
     path = urlsplit(url).path.strip("/")
     return int(path) if path.isdigit() else 0
+
+
+def default_database_url(redis_url: str) -> str:
+    """SQLite under ``var/``, one file per Redis server and database index, so that stacks
+    started from one checkout with different ``REDIS_URL`` never share a store:
+    ``var/summarization-<host>-<port>-<db>.db`` (no credentials in the name), or
+    ``var/summarization-unix-<hash>.db`` for a socket."""
+    parts = urlsplit(redis_url)
+    if parts.scheme == "unix":
+        digest = hashlib.sha256(f"{parts.path}?{parts.query}".encode()).hexdigest()[:10]
+        tag = f"unix-{digest}"
+    else:
+        host = parts.hostname or "localhost"
+        tag = f"{host}-{parts.port or 6379}-{redis_db_index(redis_url)}"
+    return f"sqlite:///var/summarization-{re.sub(r'[^A-Za-z0-9.-]', '_', tag)}.db"
 
 
 class CommonSettings(BaseSettings):
@@ -42,7 +58,9 @@ class CommonSettings(BaseSettings):
     celery_key_prefix: str = Field(
         default="", description="Prefix for every Celery key and channel (isolation)."
     )
-    database_url: str = DEFAULT_DATABASE_URL
+    database_url: str = Field(
+        default="", description="Defaults to SQLite under var/, one file per REDIS_URL."
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["auto", "json", "console"] = "auto"
 
@@ -77,7 +95,7 @@ class CommonSettings(BaseSettings):
 
     @model_validator(mode="before")
     @classmethod
-    def _derive_celery_urls(cls, data: object) -> object:
+    def _derive_urls(cls, data: object) -> object:
         if not isinstance(data, dict):
             return data
         lowered = {k.lower(): v for k, v in data.items()}
@@ -86,6 +104,8 @@ class CommonSettings(BaseSettings):
             data["celery_broker_url"] = redis_url
         if not lowered.get("celery_result_backend"):
             data["celery_result_backend"] = redis_db_url(redis_url, redis_db_index(redis_url) + 1)
+        if not lowered.get("database_url"):
+            data["database_url"] = default_database_url(redis_url)
         return data
 
     @model_validator(mode="after")
@@ -111,3 +131,16 @@ class CommonSettings(BaseSettings):
     def queues(self) -> dict[str, str]:
         """Celery queue per request kind."""
         return {"session": self.queue_session, "profile": self.queue_profile}
+
+
+class OpsSettings(CommonSettings):
+    """A service without an HTTP API of its own: it serves /healthz, /readyz and /metrics
+    on ``OPS_HOST``:``OPS_PORT`` (each service sets its default port)."""
+
+    ops_host: str = Field(
+        default="127.0.0.1",
+        description="Address of the ops server; 0.0.0.0 to be scraped from other hosts.",
+    )
+    ops_port: int = Field(
+        default=0, ge=0, le=65535, description="/healthz /readyz /metrics; 0 = any free port"
+    )

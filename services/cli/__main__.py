@@ -15,6 +15,8 @@ def main(argv: list[str] | None = None) -> int:
     demo = sub.add_parser("demo", help="load the demo sessions into a running gateway")
     demo.add_argument("--url", default="http://127.0.0.1:8000")
     sub.add_parser("export-schemas", help="write contracts/schemas/*.json")
+    flower = sub.add_parser("flower", help="start Flower (Celery monitoring) with basic auth")
+    flower.add_argument("flower_args", nargs=argparse.REMAINDER, help="passed on to Flower")
     redrive = sub.add_parser("redrive", help="list dead letters, or submit them again")
     redrive.add_argument("action", choices=["list", "submit"])
     redrive.add_argument("--dlq", choices=["requested", "tasks", "all"], default="all")
@@ -30,6 +32,11 @@ def main(argv: list[str] | None = None) -> int:
         from services.cli.supervisor import run as run_all
 
         return run_all(demo=not args.no_demo)
+    if args.command == "flower":
+        from services.cli.flower import start_flower
+        from services.cli.settings import FlowerSettings
+
+        return start_flower(FlowerSettings(), args.flower_args)
     if args.command == "redrive":
         return _redrive(args, settings)
     if args.command == "demo":

@@ -168,6 +168,7 @@ class DispatcherService:
             self.settings.ops_port,
             {"redis": client.ping, "consumer_group": group_exists},
             info,
+            host=self.settings.ops_host,
         )
 
     async def stop(self) -> None:

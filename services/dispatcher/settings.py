@@ -6,17 +6,15 @@ from typing import Self
 
 from pydantic import Field, model_validator
 
-from shared.settings import CommonSettings
+from shared.settings import OpsSettings
 
 
 def _default_consumer() -> str:
     return f"{socket.gethostname()}-{os.getpid()}"
 
 
-class DispatcherSettings(CommonSettings):
-    ops_port: int = Field(
-        default=9101, ge=0, le=65535, description="/healthz /readyz /metrics; 0 = any free port"
-    )
+class DispatcherSettings(OpsSettings):
+    ops_port: int = Field(default=9101, ge=0, le=65535, description="See OpsSettings.")
     consumer_name: str = Field(default_factory=_default_consumer)
     dispatch_batch_size: int = Field(
         default=100, ge=1, le=10_000, description="Entries read and dispatched per batch."

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 from faststream.redis import RedisBroker
 from faststream.redis.opentelemetry import RedisTelemetryMiddleware
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
@@ -66,11 +67,15 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             await redis.aclose()
             db.dispose()
 
-    app = FastAPI(
+    # /docs and /redoc load Swagger UI and ReDoc from the gateway itself (assets shipped
+    # in the fastapi-offline wheel), not from a CDN: internal networks often have none.
+    # No online spec validator either (its badge is fetched from swagger.io).
+    app = FastAPIOffline(
         title="Summarization gateway",
         version="1.0.0",
         description="Queue summaries of interview sessions and candidate profiles.",
         lifespan=lifespan,
+        swagger_ui_parameters={"validatorUrl": None},
     )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestMetrics)

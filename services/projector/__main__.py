@@ -52,6 +52,7 @@ def main() -> None:
         settings.ops_port,
         {"redis": ping},
         lambda: {"service": "projector", "reconciler_repairs": reconciler.repairs},
+        host=settings.ops_host,
     ).start()
     threading.Thread(target=lifecycle.run, name="lifecycle", daemon=True).start()
     threading.Thread(target=reconciler.run, name="reconciler", daemon=True).start()

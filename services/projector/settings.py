@@ -5,17 +5,15 @@ import socket
 
 from pydantic import Field
 
-from shared.settings import CommonSettings
+from shared.settings import OpsSettings
 
 
 def _default_consumer() -> str:
     return f"{socket.gethostname()}-{os.getpid()}"
 
 
-class ProjectorSettings(CommonSettings):
-    ops_port: int = Field(
-        default=9103, ge=0, le=65535, description="/healthz /readyz /metrics; 0 = any free port"
-    )
+class ProjectorSettings(OpsSettings):
+    ops_port: int = Field(default=9103, ge=0, le=65535, description="See OpsSettings.")
     reconnect_max_delay: float = Field(default=5.0, gt=0, description="Seconds.")
     projector_group: str = "summarization-projector"
     projector_consumer: str = Field(default_factory=_default_consumer)

@@ -3,6 +3,7 @@
 import os
 import socket
 import sys
+from collections.abc import Callable
 
 from celery import signals
 
@@ -37,7 +38,8 @@ def main(argv: list[str] | None = None) -> None:
             raise TimeoutError(f"{hostname} did not answer Celery's ping")
 
     broker = sync_redis(settings.celery_broker_url)
-    OpsServer("worker", settings.ops_port, {"broker": broker.ping, "celery": celery_ping}).start()
+    checks: dict[str, Callable[[], object]] = {"broker": broker.ping, "celery": celery_ping}
+    OpsServer("worker", settings.ops_port, checks, host=settings.ops_host).start()
     args = [
         "worker",
         "--queues", ",".join(settings.queue_list()),

@@ -5,16 +5,14 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, model_validator
 
-from shared.settings import CommonSettings
+from shared.settings import OpsSettings
 
 MIN_OUTPUT_SHARE = 4
 """LLM_CONTEXT_TOKENS must be at least this many times LLM_MAX_OUTPUT_TOKENS."""
 
 
-class WorkerSettings(CommonSettings):
-    ops_port: int = Field(
-        default=9102, ge=0, le=65535, description="/healthz /readyz /metrics; 0 = any free port"
-    )
+class WorkerSettings(OpsSettings):
+    ops_port: int = Field(default=9102, ge=0, le=65535, description="See OpsSettings.")
     summarizer_engine: str = Field(default="extractive", description="extractive | fake | llm")
     fake_work_seconds: float = Field(
         default=0.0, ge=0, description="With the fake engine: simulated work per session."

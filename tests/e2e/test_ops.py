@@ -2,7 +2,8 @@
 
 import pytest
 
-from tests.stack import Stack, wait_for
+from shared.redis_server import free_port
+from tests.stack import Service, Stack, listening_address, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -14,6 +15,31 @@ def test_ops_endpoints(stack: Stack, name: str) -> None:
     ready = stack.ops(name, "/readyz").json()
     assert set(ready["checks"].values()) == {"ok"}
     assert stack.ops(name, "/metrics").status_code == 200
+
+
+def test_ops_servers_listen_on_loopback_unless_ops_host_is_set(stack: Stack) -> None:
+    """Metrics and readiness details are for the operator: not on every interface by
+    default; OPS_HOST opens them (compose, for a Prometheus in another container)."""
+    for name in ("dispatcher", "worker", "projector"):
+        wait_for(lambda: _ready(stack, name), 45, f"{name} /readyz")  # noqa: B023
+        assert listening_address(stack.ops_ports[name]) == "127.0.0.1", name
+    port = free_port()
+    env = {**stack.env, "OPS_PORT": str(port), "OPS_HOST": "0.0.0.0"}
+    opened = Service("projector", env, stack.log_dir / "projector-ops-host.log").start()
+    try:
+        wait_for(lambda: _answers(port), 45, "the second projector's ops server")
+        assert listening_address(port) == "0.0.0.0"
+    finally:
+        opened.stop()
+
+
+def _answers(port: int) -> bool:
+    import httpx
+
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
 
 
 def _ready(stack: Stack, name: str) -> bool:

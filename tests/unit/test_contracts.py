@@ -1,5 +1,7 @@
 """Contracts: round trips, validation messages, and committed schemas in sync."""
 
+import json
+
 import pytest
 from pydantic import ValidationError
 
@@ -11,6 +13,16 @@ from contracts import (
 )
 from contracts.events import TaskError
 from contracts.export import drift, render
+from contracts.summary import (
+    Achievement,
+    Constraint,
+    Evidence,
+    FactKind,
+    ProfileSummary,
+    Quantity,
+    SessionFacts,
+    SessionSummary,
+)
 
 
 def test_requested_round_trips_through_json() -> None:
@@ -93,3 +105,103 @@ def test_drift_is_detected(tmp_path) -> None:  # type: ignore[no-untyped-def]
     assert drift(tmp_path) == []
     (tmp_path / "summarization.requested.v1.json").write_text("{}")
     assert drift(tmp_path) == ["summarization.requested.v1.json"]
+
+
+_V1_SESSION = {
+    "type": "session",
+    "schema_version": 1,
+    "mode": "SELF_REPORT",
+    "overview": ["I moved our batch jobs to Kafka."],
+    "key_points": ["Moved batch jobs to Kafka"],
+    "topics": ["kafka"],
+    "speakers": [{"speaker": "Ada", "role": "candidate", "turns": 1, "words": 7, "share": 1.0}],
+    "source": {"session_id": "s-1", "turns": 1, "words": 7, "content_hash": "ab"},
+    "engine": "extractive",
+    "engine_version": "2.0",
+}
+
+
+def test_a_version_1_session_summary_still_parses() -> None:
+    summary = SessionSummary.model_validate_json(json.dumps(_V1_SESSION))
+    assert summary.schema_version == 1
+    assert summary.facts.is_empty()
+    assert summary.model_dump(mode="json", exclude={"facts"}) == _V1_SESSION
+
+
+def test_a_version_1_summary_cannot_carry_facts() -> None:
+    facts = {"skills": [{"value": "Kafka", "evidence": _EVIDENCE}]}
+    with pytest.raises(ValidationError, match="facts need schema_version 2"):
+        SessionSummary.model_validate({**_V1_SESSION, "facts": facts})
+
+
+_EVIDENCE = {"turn": 0, "quote": "to Kafka", "speaker_role": "candidate"}
+
+
+def test_a_version_2_summary_round_trips_with_its_facts() -> None:
+    facts = SessionFacts(
+        achievements=[
+            Achievement(
+                value="cut the deploy time from 45 minutes to 8",
+                quantities=[
+                    Quantity(value=45, unit="minute", text="45 minutes"),
+                    Quantity(value=8, unit="minute", text="8"),
+                ],
+                direction="down",
+                evidence=Evidence(
+                    turn=0,
+                    quote="cut the deploy time from 45 minutes to 8",
+                    speaker_role="candidate",
+                ),
+            )
+        ],
+        constraints=[
+            Constraint(kind="notice", value="3 months", evidence=Evidence.model_validate(_EVIDENCE))
+        ],
+    )
+    summary = SessionSummary.model_validate({**_V1_SESSION, "schema_version": 2, "facts": facts})
+    assert SessionSummary.model_validate_json(summary.model_dump_json()) == summary
+    assert summary.facts.constraints[0].kind is FactKind.NOTICE
+    assert (
+        SessionSummary.model_validate(
+            {k: v for k, v in _V1_SESSION.items() if k != "schema_version"}
+        ).schema_version
+        == 2
+    )
+
+
+def test_unknown_summary_versions_are_refused() -> None:
+    with pytest.raises(ValidationError) as info:
+        SessionSummary.model_validate({**_V1_SESSION, "schema_version": 3})
+    assert info.value.errors()[0]["loc"] == ("schema_version",)
+
+
+def test_a_version_1_profile_still_parses_and_a_completed_event_carries_v2() -> None:
+    profile = {
+        "type": "profile",
+        "schema_version": 1,
+        "candidate_id": "c",
+        "overview": ["One session."],
+        "recurring_topics": [],
+        "timeline": [],
+        "highlights": [],
+        "coverage": {"sessions": 1, "words": 7},
+        "engine": "extractive",
+        "engine_version": "2.0",
+    }
+    assert ProfileSummary.model_validate(profile).facts == []
+    fact = {
+        "kind": "notice",
+        "value": "3 months",
+        "sessions": ["s-1", "s-2"],
+        "changed": True,
+        "evidence": {**_EVIDENCE, "session_id": "s-2"},
+    }
+    done = SummarizationCompleted(
+        task_id="t",
+        kind="profile",
+        candidate_id="c",
+        summary={**profile, "schema_version": 2, "facts": [fact]},
+    )
+    again = SummarizationCompleted.model_validate_json(done.model_dump_json())
+    assert isinstance(again.summary, ProfileSummary)
+    assert again.summary.facts[0].changed

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 from pydantic_settings import BaseSettings
 
+from services.cli.settings import FlowerSettings, RunSettings
 from services.dispatcher.settings import DispatcherSettings
 from services.gateway.settings import GatewaySettings
 from services.projector.settings import ProjectorSettings
@@ -14,7 +15,15 @@ README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
 
 
 @pytest.mark.parametrize(
-    "settings", [GatewaySettings, DispatcherSettings, WorkerSettings, ProjectorSettings]
+    "settings",
+    [
+        GatewaySettings,
+        DispatcherSettings,
+        WorkerSettings,
+        ProjectorSettings,
+        RunSettings,
+        FlowerSettings,
+    ],
 )
 def test_every_setting_is_documented(settings: type[BaseSettings]) -> None:
     missing = [n.upper() for n in settings.model_fields if f"`{n.upper()}`" not in README]

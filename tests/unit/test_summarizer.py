@@ -99,7 +99,7 @@ def test_speakers_cover_every_turn_whatever_the_mode() -> None:
     assert sum(s.share for s in summary.speakers) == pytest.approx(1.0)
     assert summary.source.words == sum(word_count(t.text) for t in source.turns)
     assert summary.source.content_hash == source.content_hash
-    assert (summary.engine, summary.engine_version) == ("extractive", "2.0")
+    assert (summary.engine, summary.engine_version) == ("extractive", "3.0")
 
 
 def test_self_report_without_candidate_turns_raises() -> None:

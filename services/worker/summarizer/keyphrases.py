@@ -12,9 +12,25 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from services.worker.summarizer.background import specificity
-from services.worker.summarizer.text import is_content, remove_fillers, stem, surface_tokens
+from services.worker.summarizer.text import (
+    NUMBER_WORDS,
+    is_content,
+    remove_fillers,
+    stem,
+    surface_tokens,
+)
 
 MAX_WORDS = 3
+_GENERIC = frozenset(
+    """
+    anyway anyways plus sounds sound round year years yr yrs week weeks month months day days
+    hour hours minute minutes nobody somebody everybody anybody someone everyone anyone
+    nothing mostly ran box guy guys folks whatever apply replace total ago later earlier
+    january february march april june july august september october november december
+    monday tuesday wednesday thursday friday saturday sunday today tomorrow yesterday
+    """.split()
+)
+"""Words that make no topic, however often said (besides the stopwords)."""
 _CHUNK_RE = re.compile(r"[,;:()\[\]\"“”!?—–]|\.(?:\s|$)|\s-\s")
 
 
@@ -42,6 +58,7 @@ def key_phrases(texts: Iterable[tuple[str, float]], limit: int = 10) -> list[str
         for run, initial in _runs(text):
             _count(phrases, run, initial, weight)
     ranked = sorted(phrases.items(), key=lambda item: (-item[1].score, item[0]))
+    ranked = [(k, p) for k, p in ranked if len(k) > 1 or _single_word_ok(p.words[0])]
     frequent: list[tuple[tuple[str, ...], _Phrase]] = [(k, p) for k, p in ranked if p.count >= 2]
     single: list[tuple[tuple[str, ...], _Phrase]] = [
         (k, p) for k, p in ranked if p.count < 2 and len(k) == 1
@@ -52,6 +69,17 @@ def key_phrases(texts: Iterable[tuple[str, float]], limit: int = 10) -> list[str
     return [phrase.display() for _, phrase in chosen]
 
 
+def _generic(word: str) -> bool:
+    """A word no topic is about: a time unit, a month, a spoken number, a filler."""
+    parts = word.split("-")
+    return word in _GENERIC or parts[0] in NUMBER_WORDS or parts[0].isdigit()
+
+
+def _single_word_ok(word: str) -> bool:
+    """One word alone is a topic unless it is an adverb or a past-tense verb form."""
+    return not (word.endswith("ly") or word.endswith("ed"))
+
+
 def _runs(text: str) -> Iterable[tuple[list[str], bool]]:
     """Runs of content tokens as written, and whether the run opens the sentence."""
     opening = True
@@ -59,7 +87,7 @@ def _runs(text: str) -> Iterable[tuple[list[str], bool]]:
         run: list[str] = []
         initial = False
         for token in surface_tokens(chunk):
-            if len(token) > 1 and is_content(token.lower()):
+            if len(token) > 1 and is_content(token.lower()) and not _generic(token.lower()):
                 initial = initial or (opening and not run)
                 run.append(token)
             elif run:

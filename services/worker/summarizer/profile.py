@@ -1,5 +1,6 @@
 """A candidate's profile from their sessions' summaries: topics, timeline, highlights."""
 
+import re
 from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -10,6 +11,7 @@ from contracts.summary import ProfileCoverage, ProfileSummary, TimelineEntry, To
 from contracts.types import Mode
 from services.worker.summarizer.background import stem_specificity
 from services.worker.summarizer.base import NothingToSummarize, SessionWithSummary
+from services.worker.summarizer.profile_facts import profile_facts
 from services.worker.summarizer.rank import lexrank, mmr, tfidf
 from services.worker.summarizer.recurring import recurring_topics, topic_key
 from services.worker.summarizer.text import is_content, stem, tokenize
@@ -31,21 +33,43 @@ def summarize_profile(
     if not sessions:
         raise NothingToSummarize(NO_SESSIONS)
     ordered = sorted(sessions, key=lambda s: _sort_date(s.source.occurred_at))
-    topics = recurring_topics(ordered)
-    highlights = central([_statements(s.summary.key_points or s.summary.overview) for s in ordered])
-    quotes = central([s.summary.overview for s in ordered])[:2]
+    facts = profile_facts(ordered)
+    current = _Current(facts.superseded)
+    topics = [t for t in recurring_topics(ordered) if current([t.topic])]
+    highlights = central(
+        [current(_statements(s.summary.key_points or s.summary.overview)) for s in ordered]
+    )
+    quotes = central([current(s.summary.overview) for s in ordered])[:2]
     return ProfileSummary(
         candidate_id=candidate_id,
         overview=[_coverage_sentence(ordered), *_topic_sentence(topics), *quotes][:4],
         recurring_topics=topics,
-        timeline=[_entry(s) for s in ordered],
+        timeline=[_entry(s, current) for s in ordered],
         highlights=highlights[:MAX_HIGHLIGHTS],
         coverage=ProfileCoverage(
             sessions=len(sessions), words=sum(s.summary.source.words for s in sessions)
         ),
         engine=engine,
         engine_version=version,
+        facts=facts.facts,
     )
+
+
+class _Current:
+    """Keeps the lines that do not repeat a value a later session superseded."""
+
+    def __init__(self, superseded: Sequence[str]) -> None:
+        said = sorted({s.strip() for s in superseded if s.strip()}, key=len, reverse=True)
+        self._pattern = (
+            re.compile("|".join(rf"(?<!\w){re.escape(s)}(?!\w)" for s in said), re.IGNORECASE)
+            if said
+            else None
+        )
+
+    def __call__(self, lines: Sequence[str]) -> list[str]:
+        if self._pattern is None:
+            return list(lines)
+        return [line for line in lines if not self._pattern.search(line)]
 
 
 def central(groups: Sequence[Sequence[str]], k: int = MAX_HIGHLIGHTS) -> list[str]:
@@ -90,13 +114,13 @@ def trim(text: str, limit: int) -> str:
     return head.rstrip(" ,;:—–-") + "…"
 
 
-def _entry(session: SessionWithSummary) -> TimelineEntry:
+def _entry(session: SessionWithSummary, current: "_Current") -> TimelineEntry:
     summary = session.summary
     return TimelineEntry(
         session_id=session.source.session_id,
         date=session.source.occurred_at,
         mode=summary.mode,
-        gist=gist(summary.overview, summary.topics),
+        gist=gist(current(summary.overview), summary.topics),
     )
 
 
