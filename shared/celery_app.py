@@ -61,7 +61,7 @@ def make_celery(
         transport["global_keyprefix"] = settings.celery_key_prefix
         backend["global_keyprefix"] = settings.celery_key_prefix
     app.conf.update(
-        broker_transport="shared.kombu_redis:Transport",
+        broker_transport="shared.adapters.kombu:Transport",
         task_serializer="json",
         result_serializer="json",
         event_serializer="json",

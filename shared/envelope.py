@@ -9,20 +9,16 @@ Producers that do not use FastStream may instead XADD the event's fields as plai
 field/value pairs (nested values JSON-encoded); the dispatcher accepts both.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
-from faststream._internal.basic_types import SendableMessage
-from faststream._internal.parser import DefaultCodec
-from faststream.redis.parser import BinaryMessageFormatV1
+
+from shared.adapters.faststream import encode_envelope, parse_envelope
+
+__all__ = ["DATA_FIELD", "decode_entry", "encode_envelope", "event_envelope"]
 
 DATA_FIELD = "__data__"
-
-
-def encode_envelope(payload: bytes | str, headers: Mapping[str, str]) -> bytes:
-    data = payload.decode() if isinstance(payload, bytes) else payload
-    return orjson.dumps({"data": data, "headers": dict(headers)})
 
 
 def event_envelope(event: Any, headers: Mapping[str, str]) -> bytes:
@@ -38,31 +34,6 @@ def event_envelope(event: Any, headers: Mapping[str, str]) -> bytes:
     )
 
 
-class JSONMessageFormat(BinaryMessageFormatV1):
-    """Publishes the readable JSON envelope; parses it and FastStream's binary format."""
-
-    @classmethod
-    async def encode(
-        cls,
-        *,
-        message: Sequence[SendableMessage] | SendableMessage,
-        reply_to: str | None,
-        headers: dict[str, Any] | None,
-        correlation_id: str,
-        serializer: Any = None,
-        codec: Any = None,
-    ) -> bytes:
-        built = await cls.build(
-            message=message,
-            reply_to=reply_to,
-            headers=headers,
-            correlation_id=correlation_id,
-            serializer=serializer,
-            codec=codec or DefaultCodec(),
-        )
-        return encode_envelope(built.data, {k: str(v) for k, v in built.headers.items()})
-
-
 def decode_entry(fields: Mapping[bytes, bytes]) -> tuple[Any, dict[str, Any]]:
     """(body, headers) of a raw stream entry, as FastStream's stream parser reads it:
     the ``__data__`` envelope (JSON or FastStream binary), else plain field/value pairs
@@ -76,7 +47,7 @@ def decode_entry(fields: Mapping[bytes, bytes]) -> tuple[Any, dict[str, Any]]:
             # object, so the dispatcher dead-letters it instead of failing its whole batch
             return repr(dict(fields)), {}
         return body, ({"traceparent": body["traceparent"]} if "traceparent" in body else {})
-    data, headers = JSONMessageFormat.parse(raw)
+    data, headers = parse_envelope(raw)
     try:
         return orjson.loads(data), headers
     except orjson.JSONDecodeError:

@@ -27,8 +27,9 @@ from services.dispatcher.reclaim import Reclaimer
 from services.dispatcher.redispatch import Redispatcher
 from services.dispatcher.sender import CelerySender
 from services.dispatcher.settings import DispatcherSettings
+from shared.adapters.faststream import JSONMessageFormat, batch_entries, ensure_running
 from shared.celery_app import make_celery
-from shared.envelope import JSONMessageFormat, decode_entry
+from shared.envelope import decode_entry
 from shared.logging import get_logger
 from shared.ops_server import OpsServer
 from shared.redis_client import async_redis, sync_redis
@@ -50,8 +51,8 @@ async def ensure_group(client: aioredis.Redis, stream: str, group: str) -> bool:
 
 
 async def raw_batch(msg: Any, _: Any) -> Any:
-    """The handler's argument: the batch as read (entry ids and fields)."""
-    return msg.raw_message
+    """The handler's argument: the batch as read, (entry id, fields) pairs."""
+    return batch_entries(msg)
 
 
 class DispatcherService:
@@ -104,10 +105,7 @@ class DispatcherService:
         async def on_requested(raw: Any) -> None:
             # Entries are decoded here, the same way the reclaimer does: FastStream's
             # batch parser does not lift a plain entry's traceparent field.
-            entries = [
-                Entry(entry_id.decode(), *decode_entry(fields))
-                for entry_id, fields in zip(raw["message_ids"], raw["data"], strict=True)
-            ]
+            entries = [Entry(entry_id.decode(), *decode_entry(fields)) for entry_id, fields in raw]
             structlog.contextvars.clear_contextvars()
             await dispatcher.handle_batch(entries, ack=True)
 
@@ -136,9 +134,8 @@ class DispatcherService:
                     GROUPS_RECREATED.inc()
                     self.group_recreated_at = datetime.now(UTC).isoformat()
                     log.error("consumer_group_recreated", group=self.settings.consumer_group)
-                if not self.subscriber.running:
-                    log.warning("subscriber_restarting")
-                    await self.subscriber.start()
+                if await ensure_running(self.subscriber):
+                    log.warning("subscriber_restarted")
             except Exception as exc:
                 log.warning("group_check_failed", error=str(exc))
 

@@ -20,7 +20,7 @@ from services.gateway.metrics import RequestMetrics
 from services.gateway.routes import health, sessions, summarization
 from services.gateway.settings import GatewaySettings
 from services.gateway.undispatched import Undispatched
-from shared.envelope import JSONMessageFormat
+from shared.adapters.faststream import JSONMessageFormat
 from shared.heap import freeze_startup_heap
 from shared.logging import configure_logging
 from shared.redis_client import async_redis

@@ -28,6 +28,7 @@ from typing import Any
 import redis
 
 from services.worker.retry import backoff_delay
+from shared.adapters.redis import DeferredReplies
 from shared.lifecycle import LifecycleEntry, LifecycleEvent
 from shared.logging import get_logger
 from shared.redis_client import sync_redis
@@ -48,7 +49,7 @@ class _OwnConnection(threading.local):
     task ids, oldest first), and the process that made it."""
 
     def __init__(self) -> None:
-        self.connection: Any = None  # (redis-py's Connection is untyped)
+        self.connection: DeferredReplies | None = None
         self.pid = 0
         self.unread: list[str] = []
 
@@ -90,15 +91,12 @@ class LifecycleStream:
             self.settle()
             own = self._own
             if own.connection is None or own.pid != os.getpid():
-                pool = self._redis().connection_pool
-                # its own: the pool's health check would read a pending answer as its PING's
-                kwargs = {**pool.connection_kwargs, "health_check_interval": 0}
                 own.connection, own.pid, own.unread = (
-                    pool.connection_class(**kwargs),
+                    DeferredReplies(self._redis()),
                     os.getpid(),
                     [],
                 )
-            own.connection.send_command("XADD", *xadd)
+            own.connection.send("XADD", *xadd)
             own.unread.append(task_id)
         except redis.RedisError as exc:
             log.warning("lifecycle_append_failed", task_id=task_id, error=str(exc))
@@ -113,10 +111,10 @@ class LifecycleStream:
         if own.pid != os.getpid():  # made by the process this one was forked from
             own.connection, own.pid, own.unread = None, 0, []
             return
-        while own.unread:
+        while own.unread and own.connection is not None:
             task_id = own.unread.pop(0)
             try:
-                own.connection.read_response()
+                own.connection.read()
             except redis.ResponseError as exc:
                 log.warning("lifecycle_append_failed", task_id=task_id, error=str(exc))
             except Exception as exc:  # the connection is gone, and its other answers
@@ -126,7 +124,7 @@ class LifecycleStream:
     def _drop_own(self) -> None:
         own = self._own
         if own.connection is not None and own.pid == os.getpid():
-            own.connection.disconnect()
+            own.connection.close()
         own.connection, own.pid, own.unread = None, 0, []
 
     def emit(self, entry: LifecycleEntry) -> None:

@@ -1,4 +1,7 @@
-"""kombu's Redis transport, with one repair: losing Redis must not stop a worker.
+"""kombu internals: a Redis transport that survives losing Redis, and a sweep of the
+event loop's cancelled timers.
+
+**The transport.** Losing Redis must not stop a worker.
 
 When the broker connection drops, Celery closes the channel and kombu's QoS tries to
 put the unacknowledged messages back on their queues through that same, now gone,
@@ -7,11 +10,22 @@ connection. The AttributeError / ConnectionError that raises escapes as an
 celery/celery#8030 family of reports); acks of tasks that finish during the outage fail
 the same way. Here those operations are skipped instead: the messages stay in Redis'
 unacked index and the visibility-timeout sweep restores them (tasks are idempotent).
-It also reuses its synchronous Redis client instead of building one per operation.
+It also reuses its synchronous Redis client instead of building one per operation
+(``Channel._create_client``). Relies on ``QoS.restore_unacked`` / ``ack`` / ``reject`` /
+``restore_visible`` and ``QoS._delivered``.
+
+**The timers.** For every task, Celery's prefork pool arms a time-limit timer in the
+worker's main process and cancels it when the task ends; kombu's timer only marks a
+cancelled entry, which stays (with its arguments) until the time it was set for
+(celery/celery#1129, #5200), so the process grows with the tasks of the last soft time
+limit (BENCHMARKS.md). ``purge_cancelled`` drops them from ``Timer._queue``;
+kombu has no public way to.
 """
 
+import heapq
 from typing import Any
 
+from kombu.asynchronous.timer import Timer
 from kombu.transport import redis as kombu_redis
 
 from shared.logging import get_logger
@@ -87,3 +101,18 @@ class Channel(kombu_redis.Channel):
 
 class Transport(kombu_redis.Transport):
     Channel = Channel
+
+
+def purge_cancelled(timer: Timer) -> int:
+    """Drop the cancelled entries from ``timer``'s queue; return how many went.
+
+    The queue is rebuilt in place: the hub's scheduler iterates over this very list.
+    """
+    queue = timer._queue
+    live = [item for item in queue if not item.entry.canceled]
+    removed = len(queue) - len(live)
+    if removed:
+        heapq.heapify(live)
+        queue[:] = live
+        log.debug("cancelled_timers_purged", removed=removed, left=len(live))
+    return removed
