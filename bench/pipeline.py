@@ -291,10 +291,10 @@ def celery_task(b: Bench) -> Any:
     if b.celery_task is not None:
         return b.celery_task
     os.environ.update(b.env)
-    from services.worker.app import create_worker_app
+    from services.worker.bootstrap import build
     from services.worker.settings import WorkerSettings
 
-    app = create_worker_app(WorkerSettings())
+    app = build(WorkerSettings()).app
     b.celery_task = app.tasks["summarization.summarize_session"]
     return b.celery_task
 

@@ -17,13 +17,11 @@ from contracts.streams import TaskNames
 from contracts.summary import ProfileSummary, SessionSummary
 from services.projector.projector import Projector
 from services.projector.results import ResultReader
+from services.worker.bootstrap import build
 from services.worker.context import ContextHolder, WorkerContext
-from services.worker.lifecycle import LifecycleStream
-from services.worker.reporting import connect_lifecycle
 from services.worker.settings import WorkerSettings
 from services.worker.summarizer import SessionSource, SessionWithSummary
 from services.worker.summarizer.llm import LLMRequestRejected, LLMUnavailable
-from services.worker.tasks import register_tasks
 from shared import keys
 from shared.celery_app import make_celery
 from shared.lifecycle import LifecycleEntry
@@ -82,12 +80,11 @@ class FailingHolder(ContextHolder):
 
 
 def worker_app(settings: WorkerSettings, error: Exception | None = None) -> Celery:
-    app = make_celery(settings)
-    app.conf.task_store_eager_result = True  # a failure's meta is stored, as by a worker
-    lifecycle = LifecycleStream(settings)
-    holder = ContextHolder(settings) if error is None else FailingHolder(settings, error)
-    register_tasks(app, holder, lifecycle)
-    connect_lifecycle(app, lifecycle)
+    """The worker's app as its bootstrap makes it, with a failing engine if ``error``."""
+    context = FailingHolder(settings, error) if error is not None else None
+    app = build(settings, context=context).app
+    for name in (TaskNames.SESSION, TaskNames.PROFILE):
+        app.tasks[name].store_eager_result = True  # a failure's meta stored, as by a worker
     return app
 
 
