@@ -99,7 +99,7 @@ def kwargs_repr(kwargs: Mapping[str, object]) -> str:
     """What Celery shows of a task's arguments (its "Received task" log line, Flower): the
     ids, never the transcript. Passed as ``kwargsrepr`` by every send (the dispatcher's,
     a retry's); it also spares Celery a ``saferepr`` of the whole transcript per send
-    (4 % of the dispatcher's CPU at 100 tasks/s)."""
+    (a measurable part of the dispatcher's CPU: BENCHMARKS.md)."""
     shown = {k: v for k, v in kwargs.items() if k != "transcript"}
     transcript = kwargs.get("transcript")
     if isinstance(transcript, list):

@@ -3,7 +3,7 @@
 ``CONSUMING`` is set from the moment the consumer's loop starts until it closes (for a
 reconnect or to stop); ``/readyz`` pings the worker through Celery only then. A ping
 broadcast while the consumer started left its queue poll deaf until kombu dropped the
-connection as stale, 26 s later (Celery 5.7, kombu 5.7).
+connection as stale (BENCHMARKS.md).
 """
 
 import threading
