@@ -1,10 +1,10 @@
-# The targets CI runs. `make test` = lint + types + schema drift + the whole suite.
+# The targets CI runs. `make test` = lint + types + alert rules + schema drift + the whole suite.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv run test lint format schemas faults bench soak eval clean
+.PHONY: venv run test lint format schemas rules tools faults bench soak eval clean
 
 venv: $(STAMP)
 
@@ -29,7 +29,17 @@ format: $(STAMP)
 schemas: $(STAMP)
 	$(BIN)/python -m contracts.export
 
-test: lint
+# promtool and amtool (Debian's prometheus, prometheus-alertmanager), installed if missing
+tools:
+	@bash deploy/tools/install-prometheus-tools.sh
+
+# The alert rules checked and unit-tested, the Prometheus and Alertmanager configs checked
+# (tests/unit/test_alert_rules.py runs the same and more)
+rules: tools
+	promtool check rules deploy/prometheus/alerts.yml
+	promtool test rules deploy/prometheus/alerts.test.yml
+
+test: lint rules
 	$(BIN)/python -m pytest -q
 
 faults: $(STAMP)

@@ -8,6 +8,7 @@ library's own output) shows a password.
 
 import logging
 import sys
+from collections.abc import Mapping
 from typing import Any, Literal, TextIO, cast
 
 import structlog
@@ -37,6 +38,7 @@ def configure_logging(service: str, level: str = "INFO", fmt: LogFormat = "auto"
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         _add_service(service),
         _add_trace,
+        _add_celery_task_id,
         structlog.processors.format_exc_info if use_json else _noop,
         _redact,
     ]
@@ -65,6 +67,7 @@ def configure_logging(service: str, level: str = "INFO", fmt: LogFormat = "auto"
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    logging.captureWarnings(True)  # Python's warnings as log lines, not raw text
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "celery", "faststream"):
         lib_logger = logging.getLogger(name)
         lib_logger.handlers[:] = []
@@ -85,6 +88,15 @@ def _add_trace(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
     if trace_id:
         event_dict.setdefault("trace_id", trace_id)
         event_dict.setdefault("span_id", span_id)
+    return event_dict
+
+
+def _add_celery_task_id(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
+    """Celery's own task lines ("Task … succeeded in …") name their task as a field too:
+    Celery passes the task's id in the record's ``data``."""
+    data = getattr(event_dict.get("_record"), "data", None)
+    if isinstance(data, Mapping) and isinstance(data.get("id"), str):
+        event_dict.setdefault("task_id", data["id"])
     return event_dict
 
 

@@ -7,7 +7,7 @@ only by default (its metrics and readiness details are for the operator, not the
 * ``/readyz``: every dependency check passes (200) or not (503); JSON with each check's
   result and whatever the service reports about itself (e.g. a consumer group it had to
   re-create after Redis lost its data).
-* ``/metrics``: Prometheus text format from the default registry.
+* ``/metrics``: Prometheus text format from the default registry (or the one given).
 """
 
 import threading
@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import orjson
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 
 from shared.logging import get_logger
 
@@ -33,8 +33,10 @@ class OpsServer:
         checks: Mapping[str, Check],
         info: Callable[[], Mapping[str, Any]] | None = None,
         host: str = "127.0.0.1",
+        registry: CollectorRegistry = REGISTRY,
     ) -> None:
         self.service = service
+        self.registry = registry
         self.checks = checks
         self.info = info or dict
         self._server = ThreadingHTTPServer((host, port), self._handler())
@@ -78,7 +80,7 @@ class OpsServer:
                     ready, body = ops.readiness()
                     self._send(200 if ready else 503, orjson.dumps(body))
                 elif path == "/metrics":
-                    self._send(200, generate_latest(), CONTENT_TYPE_LATEST)
+                    self._send(200, generate_latest(ops.registry), CONTENT_TYPE_LATEST)
                 else:
                     self._send(404, b'{"detail": "not found"}')
 

@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from contracts.streams import Streams
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+OTLP_PROTOCOLS = ("http/protobuf", "grpc")
 
 
 def redis_db_url(url: str, db: int) -> str:
@@ -90,7 +91,17 @@ class CommonSettings(BaseSettings):
     task_soft_time_limit: int = Field(default=25 * 60, ge=1, description="Seconds.")
     task_time_limit: int = Field(default=30 * 60, ge=1, description="Hard limit, seconds.")
     broker_visibility_timeout: int = Field(
-        default=40 * 60, ge=1, description="Seconds; must exceed TASK_TIME_LIMIT."
+        default=40 * 60,
+        ge=1,
+        description="Seconds; must exceed TASK_TIME_LIMIT (and, on workers, RETRY_BACKOFF_MAX"
+        " + TASK_TIME_LIMIT).",
+    )
+
+    otel_exporter_otlp_protocol: str = Field(
+        default="", description="OTLP transport of the exports: http/protobuf or grpc."
+    )
+    otel_exporter_otlp_traces_protocol: str = Field(
+        default="", description="The same for traces alone (wins over the general one)."
     )
 
     @model_validator(mode="before")
@@ -117,14 +128,28 @@ class CommonSettings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _check_otlp_protocol(self) -> Self:
+        # read by shared.telemetry (the SDK's own variables); checked here so that a typo
+        # stops every service at start-up, not each worker pool process at its fork
+        for name in ("otel_exporter_otlp_protocol", "otel_exporter_otlp_traces_protocol"):
+            value = getattr(self, name).strip()
+            if value not in ("", *OTLP_PROTOCOLS):
+                raise ValueError(f"{name.upper()}={value!r} is not one of {OTLP_PROTOCOLS}")
+        return self
+
+    @model_validator(mode="after")
     def _check_time_limits(self) -> Self:
+        visibility = self.broker_visibility_timeout
+        for name in ("task_soft_time_limit", "task_time_limit"):
+            limit = getattr(self, name)
+            if limit >= visibility:
+                raise ValueError(
+                    f"{name.upper()} ({limit} s) must stay below BROKER_VISIBILITY_TIMEOUT"
+                    f" ({visibility} s): Redis hands a task still unacknowledged after that"
+                    " to another worker, which runs it a second time"
+                )
         if self.task_soft_time_limit >= self.task_time_limit:
             raise ValueError("TASK_SOFT_TIME_LIMIT must be below TASK_TIME_LIMIT")
-        if self.broker_visibility_timeout <= self.task_time_limit:
-            raise ValueError(
-                "BROKER_VISIBILITY_TIMEOUT must exceed TASK_TIME_LIMIT, or Redis redelivers"
-                " tasks that are still running"
-            )
         return self
 
     @cached_property

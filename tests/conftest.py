@@ -55,6 +55,7 @@ def isolated_env(redis_url: str, namespace: str, tmp: Path) -> dict[str, str]:
         "CONSUMER_GROUP": f"{namespace}-dispatcher",
         "LOG_FORMAT": "json",
         "LOG_LEVEL": "INFO",
+        "WORKER_SOFT_SHUTDOWN_TIMEOUT": "0",  # a test's stop cancels and re-queues at once
     }
 
 

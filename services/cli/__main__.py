@@ -1,6 +1,7 @@
 """``summarization``: the operator's command line."""
 
 import argparse
+import contextlib
 import sys
 
 from shared.logging import configure_logging
@@ -24,6 +25,9 @@ def main(argv: list[str] | None = None) -> int:
     redrive.add_argument("--match", help="entries whose reason or task id contains this")
     redrive.add_argument("--all", action="store_true", help="every entry of --dlq")
     redrive.add_argument("--dry-run", action="store_true", help="show, do not submit")
+    alerts = sub.add_parser("alert-log", help="an Alertmanager webhook that logs each alert")
+    alerts.add_argument("--host", default="0.0.0.0")
+    alerts.add_argument("--port", type=int, default=9095)
     args = parser.parse_args(argv)
 
     settings = CommonSettings()
@@ -39,6 +43,12 @@ def main(argv: list[str] | None = None) -> int:
         return start_flower(FlowerSettings(), args.flower_args)
     if args.command == "redrive":
         return _redrive(args, settings)
+    if args.command == "alert-log":
+        from services.cli.alert_log import AlertLog
+
+        with contextlib.suppress(KeyboardInterrupt):
+            AlertLog(args.port, args.host).serve_forever()
+        return 0
     if args.command == "demo":
         from services.cli.demo import load_demo
 

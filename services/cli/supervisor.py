@@ -80,6 +80,8 @@ def child_env(redis_url: str, bundled: bool, database_url: str) -> dict[str, str
         env.pop("CELERY_BROKER_URL", None)
         env.pop("CELERY_RESULT_BACKEND", None)
     env.setdefault("PYTHONUNBUFFERED", "1")
+    # Ctrl-C stops at once: running tasks are re-queued, not waited for
+    env.setdefault("WORKER_SOFT_SHUTDOWN_TIMEOUT", "0")
     return env
 
 

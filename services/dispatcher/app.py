@@ -27,7 +27,12 @@ from services.dispatcher.reclaim import Reclaimer
 from services.dispatcher.redispatch import Redispatcher
 from services.dispatcher.sender import CelerySender
 from services.dispatcher.settings import DispatcherSettings
-from shared.adapters.faststream import JSONMessageFormat, batch_entries, ensure_running
+from shared.adapters.faststream import (
+    JSONMessageFormat,
+    batch_entries,
+    ensure_running,
+    unparsed_batch,
+)
 from shared.celery_app import make_celery
 from shared.envelope import decode_entry
 from shared.logging import get_logger
@@ -94,6 +99,7 @@ class DispatcherService:
                 batch=True,
                 max_records=settings.dispatch_batch_size,
             ),
+            parser=unparsed_batch,
             decoder=raw_batch,
             ack_policy=AckPolicy.MANUAL,  # handle_batch acknowledges, with its marks
         )
@@ -103,8 +109,9 @@ class DispatcherService:
         dispatcher = self.dispatcher
 
         async def on_requested(raw: Any) -> None:
-            # Entries are decoded here, the same way the reclaimer does: FastStream's
-            # batch parser does not lift a plain entry's traceparent field.
+            # Entries are decoded here, one at a time and the same way the reclaimer
+            # does (FastStream's batch parser does not lift a plain entry's traceparent
+            # field): an entry that cannot be read is dead-lettered on its own.
             entries = [Entry(entry_id.decode(), *decode_entry(fields)) for entry_id, fields in raw]
             structlog.contextvars.clear_contextvars()
             await dispatcher.handle_batch(entries, ack=True)

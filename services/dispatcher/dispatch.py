@@ -29,7 +29,7 @@ from shared import keys
 from shared.dead_letters import dead_letter
 from shared.logging import get_logger
 from shared.task_state import AsyncStateWriter, accept
-from shared.telemetry import context_from, current_traceparent, tracer
+from shared.telemetry import context_from, current_traceparent, tracer, use_context
 
 log = get_logger(__name__)
 
@@ -51,6 +51,8 @@ class Entry:
     entry_id: str
     body: Any
     headers: Mapping[str, str]
+    problem: str | None = None
+    """Why the entry is no event, found while decoding it (not UTF-8, a bad envelope)."""
 
 
 @dataclass
@@ -71,9 +73,9 @@ class Dispatcher:
     sender: Sender
     state: AsyncStateWriter
 
-    async def handle(self, body: Any, headers: Mapping[str, str], entry_id: str) -> Outcome:
+    async def handle(self, entry: Entry) -> Outcome:
         """Process one entry. Raises only when the entry must stay pending (retry later)."""
-        [outcome] = await self.handle_batch([Entry(entry_id, body, headers)])
+        [outcome] = await self.handle_batch([entry])
         return outcome
 
     async def handle_batch(self, entries: Sequence[Entry], ack: bool = False) -> list[Outcome]:
@@ -92,6 +94,9 @@ class Dispatcher:
                 valid.append(_Valid(entry, self._parse(entry), *self._span(entry)))
             except InvalidEvent as exc:
                 invalid.append((entry, exc))
+            except Exception as exc:  # what the entry holds, not Redis: it will not change
+                log.exception("entry_unreadable", entry_id=entry.entry_id)
+                invalid.append((entry, InvalidEvent(f"entry could not be read: {exc!r}")))
         try:
             if invalid:
                 await self._dead_letter(invalid)
@@ -115,6 +120,8 @@ class Dispatcher:
         return [outcomes[entry.entry_id] for entry in entries]
 
     def _parse(self, entry: Entry) -> SummarizationRequested:
+        if entry.problem is not None:
+            raise InvalidEvent(entry.problem)
         body = entry.body
         size = len(body) if isinstance(body, bytes | str) else len(orjson.dumps(body))
         return parse_request(body, size, self.settings.max_event_bytes)
@@ -164,9 +171,12 @@ class Dispatcher:
 
     def _duplicate(self, item: _Valid, outcomes: dict[str, Outcome]) -> None:
         outcomes[item.entry.entry_id] = Outcome.DUPLICATE
-        log.info(
-            "duplicate_request_skipped", task_id=item.event.task_id, entry_id=item.entry.entry_id
-        )
+        with use_context(item.context):
+            log.info(
+                "duplicate_request_skipped",
+                task_id=item.event.task_id,
+                entry_id=item.entry.entry_id,
+            )
         DUPLICATES.inc()
 
     async def _send(self, to_send: list[_Valid]) -> None:
@@ -192,9 +202,10 @@ class Dispatcher:
             await pipe.execute()
         for item in sent:
             kind = item.event.kind.value
-            log.info(
-                "task_sent", task_id=item.event.task_id, kind=kind, entry_id=item.entry.entry_id
-            )
+            with use_context(item.context):
+                log.info(
+                    "task_sent", task_id=item.event.task_id, kind=kind, entry_id=item.entry.entry_id
+                )
             DISPATCHED.labels(kind).inc()
 
     async def _dead_letter(self, invalid: list[tuple[Entry, InvalidEvent]]) -> None:
@@ -216,7 +227,8 @@ class Dispatcher:
                 )
             await pipe.execute()
         for entry, exc in invalid:
-            log.warning("event_dead_lettered", reason=exc.reason, entry_id=entry.entry_id)
+            with use_context(context_from(entry.headers)):
+                log.warning("event_dead_lettered", reason=exc.reason, entry_id=entry.entry_id)
             DEAD_LETTERED.labels("invalid").inc()
 
     async def _fail_refused(self, invalid: list[tuple[Entry, InvalidEvent]]) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
-from services.dispatcher.dispatch import Dispatcher
+from services.dispatcher.dispatch import Dispatcher, Entry
 from services.dispatcher.metrics import DEAD_LETTERED, RECLAIMED
 from services.dispatcher.periodic import every
 from services.dispatcher.settings import DispatcherSettings
@@ -85,9 +85,8 @@ class Reclaimer:
                 if times > self._s.max_deliveries:
                     await self._give_up(entry_id, fields, times)
                 else:
-                    body, headers = decode_entry(fields)
                     try:
-                        await self._dispatcher.handle(body, headers, entry_id)
+                        await self._dispatcher.handle(Entry(entry_id, *decode_entry(fields)))
                     except Exception as exc:
                         log.warning("reclaimed_entry_failed", entry_id=entry_id, error=str(exc))
                         continue
@@ -99,10 +98,9 @@ class Reclaimer:
         return handled
 
     async def _give_up(self, entry_id: str, fields: dict[bytes, bytes], times: int) -> None:
-        body, _ = decode_entry(fields)
         entry = dead_letter(
             reason=f"delivered {times} times without being dispatched",
-            payload=body,
+            payload=decode_entry(fields).body,
             source=self._s.stream_requested,
             source_id=entry_id,
             service="dispatcher",

@@ -14,7 +14,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
-from services.dispatcher.dispatch import Dispatcher
+from services.dispatcher.dispatch import Dispatcher, Entry
 from services.dispatcher.metrics import REDISPATCHED
 from services.dispatcher.periodic import every
 from services.dispatcher.settings import DispatcherSettings
@@ -69,10 +69,10 @@ class Redispatcher:
         if not entries:
             log.error("redispatch_source_gone", task_id=task_id, entry_id=entry_id)
             return False
-        body, headers = decode_entry(entries[0][1])
+        entry = Entry(entry_id, *decode_entry(entries[0][1]))
         # forget the earlier send, so the dispatcher's duplicate check lets this one through
         await self._redis.delete(keys.dispatched(self._s.key_prefix, task_id))
-        await self._dispatcher.handle(body, headers, entry_id)
+        await self._dispatcher.handle(entry)
         REDISPATCHED.inc()
         log.warning("task_redispatched", task_id=task_id, entry_id=entry_id)
         return True

@@ -5,15 +5,12 @@ Prometheus metrics are then kept in ``PROMETHEUS_MULTIPROC_DIR`` (a fresh tempor
 directory unless set) and ``/metrics`` adds them up.
 """
 
-import os
-import shutil
-import tempfile
-
 import uvicorn
 
 from services.gateway.app import create_app
 from services.gateway.settings import GatewaySettings
 from shared.logging import configure_logging
+from shared.metrics_multiprocess import remove_metrics_dir, use_metrics_dir
 
 
 def main() -> None:
@@ -29,11 +26,7 @@ def main() -> None:
     if settings.gateway_workers == 1:
         uvicorn.run(create_app(settings), **options)  # type: ignore[arg-type]
         return
-    made = not os.environ.get("PROMETHEUS_MULTIPROC_DIR")
-    metrics_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or tempfile.mkdtemp(
-        prefix="gateway-metrics-"
-    )
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+    metrics_dir, made = use_metrics_dir("gateway")
     try:
         uvicorn.run(
             "services.gateway.app:worker_app",
@@ -42,8 +35,7 @@ def main() -> None:
             **options,  # type: ignore[arg-type]
         )
     finally:
-        if made:
-            shutil.rmtree(metrics_dir, ignore_errors=True)
+        remove_metrics_dir(metrics_dir, made)
 
 
 if __name__ == "__main__":

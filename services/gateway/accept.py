@@ -8,6 +8,7 @@ import time
 from uuid import uuid4
 
 import orjson
+import structlog
 
 from contracts.events import SummarizationRequested
 from services.gateway.deps import Gateway
@@ -85,7 +86,9 @@ async def accept(gateway: Gateway, event: SummarizationRequested) -> None:
         # e.g. NOSCRIPT on a new Redis: write it now (the dispatcher would create it
         # too, whichever comes first; the other changes nothing)
         await gateway.state.apply(recording)
-    log.info("request_accepted", task_id=event.task_id, kind=event.kind.value)
+    # the request's later lines (uvicorn's access line) name the task too
+    structlog.contextvars.bind_contextvars(task_id=event.task_id)
+    log.info("request_accepted", kind=event.kind.value)
 
 
 async def _republish_if_lost(

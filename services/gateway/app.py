@@ -1,7 +1,6 @@
 """The gateway's FastAPI application and its lifespan (the composition root)."""
 
 import logging
-import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -10,8 +9,7 @@ from fastapi_offline import FastAPIOffline
 from faststream.redis import RedisBroker
 from faststream.redis.opentelemetry import RedisTelemetryMiddleware
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
-from prometheus_client import REGISTRY, CollectorRegistry, make_asgi_app
-from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client import make_asgi_app
 
 from services.gateway.deps import Gateway
 from services.gateway.idempotency import IdempotencyKeys
@@ -20,9 +18,11 @@ from services.gateway.metrics import RequestMetrics
 from services.gateway.routes import health, sessions, summarization
 from services.gateway.settings import GatewaySettings
 from services.gateway.undispatched import Undispatched
+from services.gateway.validation_errors import EXCEPTION_HANDLERS
 from shared.adapters.faststream import JSONMessageFormat
 from shared.heap import freeze_startup_heap
 from shared.logging import configure_logging
+from shared.metrics_multiprocess import metrics_registry
 from shared.redis_client import async_redis
 from shared.store import Database
 from shared.task_state import AsyncStateWriter, StateConfig
@@ -74,6 +74,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         title="Summarization gateway",
         version="1.0.0",
         description="Queue summaries of interview sessions and candidate profiles.",
+        exception_handlers=EXCEPTION_HANDLERS,
         lifespan=lifespan,
         swagger_ui_parameters={"validatorUrl": None},
     )
@@ -92,16 +93,6 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.include_router(sessions.router)
     app.include_router(health.router)
     return app
-
-
-def metrics_registry() -> CollectorRegistry:
-    """The default registry; with several worker processes (``PROMETHEUS_MULTIPROC_DIR``
-    set by ``__main__``), one that adds up what every worker recorded."""
-    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        return REGISTRY
-    registry = CollectorRegistry()
-    MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
-    return registry
 
 
 def worker_app() -> FastAPI:

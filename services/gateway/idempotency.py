@@ -3,11 +3,16 @@
 The first request with a key claims it atomically (SET NX) with its task id and a hash
 of its body; a repeat with the same body gets the same task id and enqueues nothing; a
 repeat with another body is a conflict (409).
+
+The record's name holds the caller and the key each percent-encoded on its own (``:``
+and ``%`` included), so no pair of caller and key spells another pair's name: caller
+``a`` with key ``b:c`` is not caller ``a:b`` with key ``c``. Plain ids stay readable.
 """
 
 import hashlib
 import time
 from dataclasses import dataclass
+from urllib.parse import quote
 
 import orjson
 import redis.asyncio as aioredis
@@ -26,6 +31,11 @@ class Claim:
     claimed_at: float
 
 
+def record_name(prefix: str, caller: str, key: str) -> str:
+    """The Redis key of ``caller``'s record of ``key``."""
+    return keys.idempotency(prefix, quote(caller, safe=""), quote(key, safe=""))
+
+
 def body_hash(route: str, body: bytes) -> str:
     return hashlib.sha256(route.encode() + b"\0" + body).hexdigest()
 
@@ -37,7 +47,7 @@ class IdempotencyKeys:
         self._ttl = ttl
 
     async def existing(self, caller: str, key: str, digest: str) -> Claim | None:
-        raw = await self._redis.get(keys.idempotency(self._prefix, caller, key))
+        raw = await self._redis.get(record_name(self._prefix, caller, key))
         if raw is None:
             return None
         stored = orjson.loads(raw)
@@ -51,7 +61,7 @@ class IdempotencyKeys:
         """Claim ``key`` for ``task_id``; when another request won the race, its claim."""
         now = time.time()
         value = orjson.dumps({"task_id": task_id, "body_hash": digest, "at": now})
-        name = keys.idempotency(self._prefix, caller, key)
+        name = record_name(self._prefix, caller, key)
         if await self._redis.set(name, value, nx=True, ex=self._ttl):
             return Claim(task_id, True, now)
         found = await self.existing(caller, key, digest)
@@ -61,4 +71,4 @@ class IdempotencyKeys:
 
     async def release(self, caller: str, key: str) -> None:
         """Forget a claim whose request could not be accepted (so a retry can succeed)."""
-        await self._redis.delete(keys.idempotency(self._prefix, caller, key))
+        await self._redis.delete(record_name(self._prefix, caller, key))

@@ -37,6 +37,7 @@ def main() -> None:
     settings = ProjectorSettings()
     configure_logging("projector", settings.log_level, settings.log_format)
     signal.signal(signal.SIGTERM, _exit)
+    signal.signal(signal.SIGINT, _exit)  # Ctrl-C: the same clean stop, no traceback
     configure_tracing("projector")
     app = make_celery(settings)
     writer = StateWriter(sync_redis(settings.redis_url, decode=False), StateConfig.of(settings))

@@ -17,6 +17,9 @@ from typing import Any
 from celery import Celery, signals
 from opentelemetry.instrumentation.celery import CeleryInstrumentor
 
+from services.worker import broker_dead_letters
+from services.worker.broker_dead_letters import BrokerDeadLetters
+from services.worker.celery_logs import route_celery_output
 from services.worker.consumer import CONSUMING
 from services.worker.context import ContextHolder
 from services.worker.lifecycle import LifecycleStream
@@ -28,6 +31,7 @@ from services.worker.timers import CONF_KEY, PurgeCancelledTimers
 from shared.celery_app import make_celery
 from shared.heap import freeze_startup_heap
 from shared.logging import configure_logging, get_logger
+from shared.metrics_multiprocess import metrics_registry, remove_metrics_dir, use_metrics_dir
 from shared.ops_server import OpsServer
 from shared.redis_client import sync_redis
 from shared.store import Database
@@ -58,12 +62,17 @@ def build(
         worker_concurrency=settings.worker_concurrency,
         worker_pool=settings.worker_pool,
         worker_consumer="services.worker.consumer:Consumer",
+        worker_soft_shutdown_timeout=settings.worker_soft_shutdown_timeout,
+        worker_enable_soft_shutdown_on_idle=settings.worker_enable_soft_shutdown_on_idle,
         worker_hijack_root_logger=False,
         worker_redirect_stdouts=False,
         # Tasks are idempotent: one that loses its channel finishes, and runs again on
         # redelivery, rather than being cancelled (which records it as REVOKED).
         worker_cancel_long_running_tasks_on_connection_loss=False,
-        **{CONF_KEY: settings.worker_timer_purge_seconds},
+        **{
+            CONF_KEY: settings.worker_timer_purge_seconds,
+            broker_dead_letters.CONF_KEY: BrokerDeadLetters(settings),
+        },
     )
     lifecycle = lifecycle or LifecycleStream(settings)
     context = context or ContextHolder(settings)
@@ -94,6 +103,8 @@ def connect_process(settings: WorkerSettings) -> None:
 def main(argv: list[str] | None = None) -> None:
     settings = WorkerSettings()
     configure_logging("worker", settings.log_level, settings.log_format)
+    # The pool's processes record the task metrics; this one's /metrics adds them up.
+    metrics_dir, made = use_metrics_dir("worker")
     connect_process(settings)
     worker = build(settings)
     app = worker.app
@@ -115,8 +126,11 @@ def main(argv: list[str] | None = None) -> None:
 
     broker = sync_redis(settings.celery_broker_url)
     checks: dict[str, Callable[[], object]] = {"broker": broker.ping, "celery": celery_ping}
-    OpsServer("worker", settings.ops_port, checks, host=settings.ops_host).start()
+    OpsServer(
+        "worker", settings.ops_port, checks, host=settings.ops_host, registry=metrics_registry()
+    ).start()
     args = [
+        "--quiet",  # no banner printed past the logs: celery_logs logs its facts
         "worker",
         "--queues", ",".join(settings.queue_list()),
         "--concurrency", str(settings.worker_concurrency),
@@ -130,4 +144,8 @@ def main(argv: list[str] | None = None) -> None:
     # Celery's worker set up (its modules imported), before the pool forks: the pool's
     # processes share those pages too
     signals.worker_init.connect(lambda **_: freeze_startup_heap(), weak=False)
-    app.worker_main(args)
+    route_celery_output()
+    try:
+        app.worker_main(args)
+    finally:
+        remove_metrics_dir(metrics_dir, made)

@@ -26,9 +26,24 @@ class WorkerSettings(OpsSettings):
         gt=0,
         description="Seconds between sweeps of finished tasks' time-limit timers.",
     )
+    worker_soft_shutdown_timeout: float = Field(
+        default=30.0,
+        ge=0,
+        description="Seconds running tasks get to finish after SIGTERM; then they are cancelled"
+        " and re-queued at once.",
+    )
+    worker_enable_soft_shutdown_on_idle: bool = Field(
+        default=True,
+        description="Wait out the soft shutdown with no task running too (tasks held for a"
+        " retry countdown are then re-queued).",
+    )
     retry_max: int = Field(default=3, ge=0, description="Retries after the first attempt.")
     retry_backoff_base: float = Field(default=60.0, ge=0, description="Seconds: base * 2**n.")
-    retry_backoff_max: float = Field(default=3600.0, ge=0, description="Cap on one delay.")
+    retry_backoff_max: float = Field(
+        default=480.0,
+        ge=0,
+        description="Cap on one delay; plus TASK_TIME_LIMIT, below BROKER_VISIBILITY_TIMEOUT.",
+    )
     retry_jitter: float = Field(
         default=0.1, ge=0, le=1, description="Up to this fraction of the delay added at random."
     )
@@ -57,6 +72,21 @@ class WorkerSettings(OpsSettings):
     def queue_list(self) -> list[str]:
         names = [q.strip() for q in self.worker_queues.split(",") if q.strip()]
         return names or [self.queue_session, self.queue_profile]
+
+    @model_validator(mode="after")
+    def _check_retry_countdown(self) -> Self:
+        # A retry is a message the worker holds, unacknowledged, through its countdown and
+        # then its run: all of it must fit in the visibility timeout.
+        longest = self.retry_backoff_max + self.task_time_limit
+        if longest >= self.broker_visibility_timeout:
+            raise ValueError(
+                f"RETRY_BACKOFF_MAX ({self.retry_backoff_max:g} s) + TASK_TIME_LIMIT"
+                f" ({self.task_time_limit} s) must stay below BROKER_VISIBILITY_TIMEOUT"
+                f" ({self.broker_visibility_timeout} s): a retry waits out its countdown on a"
+                " worker unacknowledged, then runs; past the visibility timeout Redis hands it"
+                " to another worker as well, and it runs twice"
+            )
+        return self
 
     @model_validator(mode="after")
     def _check_llm(self) -> Self:

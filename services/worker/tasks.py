@@ -12,6 +12,7 @@ from contracts.streams import TaskNames
 from services.worker import jobs
 from services.worker.context import ContextHolder
 from services.worker.lifecycle import LifecycleStream
+from services.worker.metrics import TaskRun
 from services.worker.reporting import attempt_of, terminal
 from services.worker.retry import backoff_delay
 from shared.celery_app import kwargs_repr
@@ -22,6 +23,8 @@ from shared.logging import get_logger
 log = get_logger(__name__)
 
 Job = Callable[..., dict[str, Any]]
+
+KINDS = {TaskNames.SESSION: "session", TaskNames.PROFILE: "profile"}
 
 
 def register_tasks(app: Celery, holder: ContextHolder, lifecycle: LifecycleStream) -> None:
@@ -51,6 +54,7 @@ def register_tasks(app: Celery, holder: ContextHolder, lifecycle: LifecycleStrea
         structlog.contextvars.bind_contextvars(
             task_id=task_id, candidate_id=kwargs.get("candidate_id"), attempt=attempt_of(request)
         )
+        measured = TaskRun(KINDS.get(str(task.name), "other"), settings.summarizer_engine)
         try:
             result = job(holder.get(), task_id=task_id, **kwargs)
             result_json = orjson.dumps(result).decode()
@@ -59,16 +63,20 @@ def register_tasks(app: Celery, holder: ContextHolder, lifecycle: LifecycleStrea
             )
             if request.retries:  # an earlier attempt stored its RETRY meta: not the outcome
                 task.backend.forget(task_id)
+            measured.succeeded()
             return result
-        except SoftTimeLimitExceeded:
+        except SoftTimeLimitExceeded as exc:
+            measured.failed(exc, retried=False)
             log.error("task_timed_out", soft_time_limit=settings.task_soft_time_limit)
             raise TaskTimedOut(
                 f"task exceeded its soft time limit of {settings.task_soft_time_limit}s"
             ) from None
         except PermanentTaskError as exc:
+            measured.failed(exc, retried=False)
             log.warning("task_failed_permanently", error=str(exc), error_type=type(exc).__name__)
             raise
         except Exception as exc:
+            measured.failed(exc, retried=request.retries < settings.retry_max)
             if request.retries >= settings.retry_max:
                 log.error("task_retries_exhausted", error=str(exc), retries=request.retries)
                 raise

@@ -15,6 +15,7 @@ from shared.adapters.faststream import (
     batch_entries,
     ensure_running,
     parse_envelope,
+    unparsed_batch,
 )
 from tests.contracts.conftest import broken
 
@@ -63,6 +64,7 @@ async def test_a_batch_subscriber_sees_the_raw_entries_and_restarts(
     stream, group = f"{namespace}.batch", f"{namespace}-group"
     await client.xgroup_create(stream, group, id="0", mkstream=True)
     ids = [await client.xadd(stream, {"n": str(n)}) for n in range(3)]
+    ids.append(await client.xadd(stream, {"__data__": b"\xff not utf-8"}))
     seen: list[list[tuple[bytes, dict[bytes, bytes]]]] = []
     got = asyncio.Event()
 
@@ -71,6 +73,7 @@ async def test_a_batch_subscriber_sees_the_raw_entries_and_restarts(
 
     subscriber = broker.subscriber(
         stream=StreamSub(stream, group=group, consumer="c", batch=True, max_records=10),
+        parser=unparsed_batch,
         decoder=decoder,
         ack_policy=AckPolicy.MANUAL,
     )
@@ -86,6 +89,9 @@ async def test_a_batch_subscriber_sees_the_raw_entries_and_restarts(
         "faststream", "a batch's raw_message (message_ids, data)", ADAPTER
     )
     assert seen[0][1][1] == {b"n": b"1"}
+    assert seen[0][3][1] == {b"__data__": b"\xff not utf-8"}, broken(
+        "faststream", "the batch parser's message (data, message_ids)", ADAPTER
+    )
     assert not await ensure_running(subscriber), broken(
         "faststream", "subscriber.running of a running subscriber", ADAPTER
     )

@@ -102,3 +102,46 @@ def test_metrics_an_sre_can_alert_on(stack: Stack) -> None:
         gateway[("summarization_http_requests_total", ("method", "GET"), route, ("status", "200"))]
         >= 1
     )
+
+
+def test_worker_metrics_add_up_every_pool_process(stack: Stack) -> None:
+    """The pool's processes run the tasks; the main process's /metrics shows them all."""
+    import json
+    import uuid
+
+    import redis
+    from prometheus_client.parser import text_string_to_metric_families
+
+    def worker(name: str, **labels: str) -> float:
+        text = stack.ops("worker", "/metrics").text
+        return sum(
+            s.value
+            for family in text_string_to_metric_families(text)
+            for s in family.samples
+            if s.name == name and labels.items() <= s.labels.items()
+        )
+
+    wait_for(lambda: _ready(stack, "worker"), 45, "worker /readyz")
+    labels = {"kind": "session", "engine": "extractive"}
+    before = {
+        name: worker(name, **labels)
+        for name in (
+            "summarization_worker_tasks_started_total",
+            "summarization_worker_tasks_succeeded_total",
+            "summarization_worker_task_duration_seconds_count",
+        )
+    }
+    r = redis.Redis.from_url(stack.env["REDIS_URL"], decode_responses=True)
+    turns = [{"role": "candidate", "text": "I maintain the billing service."}]
+    task_ids = [str(uuid.uuid4()) for _ in range(6)]
+    for task_id in task_ids:
+        r.xadd(
+            stack.env["STREAM_REQUESTED"],
+            {"task_id": task_id, "kind": "session", "candidate_id": "c", "session_id": "s",
+             "transcript": json.dumps(turns)},
+        )  # fmt: skip
+    keys = [f"{stack.env['KEY_PREFIX']}task:{task_id}" for task_id in task_ids]
+    wait_for(lambda: all(r.hget(k, "status") == "SUCCESS" for k in keys), 60, "the tasks")
+    for name, value in before.items():
+        assert worker(name, **labels) - value == len(task_ids), name
+    assert worker("summarization_worker_tasks_failed_total") == 0

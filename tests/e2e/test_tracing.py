@@ -172,3 +172,96 @@ def test_an_xadded_event_joins_its_producers_trace_and_retries_show(
     retry_send = {s.span_id: s for s in spans}[second.parent_id]
     assert retry_send.name == "apply_async/summarization.summarize_session"
     assert retry_send.parent_id == first.span_id, "the retry is sent from the failed run"
+
+
+def test_every_line_of_a_traced_request_names_its_trace_span_and_task(
+    traced: tuple[Stack, Collector],
+) -> None:
+    """Each service's lines for one request carry the request's trace id, a span id and the
+    task id; none of its lines has one without the others."""
+    import json
+
+    stack, _ = traced
+    httpx.post(f"{stack.url}/sessions", json=demo_sessions()[0]).raise_for_status()
+    task_id = httpx.post(
+        f"{stack.url}/summarization/summarize-session",
+        json={"session_id": "demo-session-1", "candidate_id": "demo-candidate-1"},
+    ).json()["task_id"]
+
+    def logged(service: str) -> list[dict[str, object]]:
+        return [json.loads(line) for line in stack.services[service].logs().splitlines()]
+
+    def finished() -> bool:
+        return any(
+            line.get("task_id") == task_id and line["event"] == "task_finished"
+            for line in logged("projector")
+        )
+
+    wait_for(finished, 30, "the projector's task_finished line")
+    [accepted] = [
+        line
+        for line in logged("gateway")
+        if line.get("task_id") == task_id and line["event"] == "request_accepted"
+    ]
+    trace_id = accepted["trace_id"]
+
+    def lines(service: str) -> list[dict[str, object]]:
+        """The request's lines: those naming its task or its trace."""
+        return [
+            line
+            for line in logged(service)
+            if line.get("task_id") == task_id or line.get("trace_id") == trace_id
+        ]
+
+    for service in ("gateway", "dispatcher", "worker", "projector"):
+        mine = lines(service)
+        assert mine, f"{service} logged nothing about the task"
+        for line in mine:
+            assert line.get("trace_id") == trace_id, (service, line)
+            assert len(str(line.get("span_id"))) == 16, (service, line)
+            assert line.get("task_id") == task_id, (service, line)
+    events = {str(line["event"]) for line in lines("worker")}
+    assert "task_received" in events, "the main process's line, in the message's trace"
+    assert any(e.startswith("Task summarization.summarize_session[") for e in events)
+    assert "task_sent" in {line["event"] for line in lines("dispatcher")}
+
+
+def test_start_and_stop_are_log_lines_too(stack_env: dict[str, str], tmp_path: Path) -> None:
+    """Celery's banner and shutdown notice, Python's warnings, a Ctrl-C of the projector:
+    every line either service writes is a JSON log line, and Ctrl-C leaves no traceback."""
+    import json
+    import signal
+
+    stack = Stack(stack_env, tmp_path).start("worker", "projector")
+    try:
+        for name in ("worker", "projector"):
+            wait_for(lambda n=name: _answers(stack, n), 60, f"{name} /readyz")  # type: ignore[misc]
+        projector = stack.services["projector"].process
+        assert projector is not None
+        projector.send_signal(signal.SIGINT)  # what Ctrl-C sends
+        assert projector.wait(timeout=20) == 0
+        stack.services["worker"].stop()
+    finally:
+        stack.stop()
+    for name in ("worker", "projector"):
+        text = stack.services[name].logs()
+        assert "Traceback" not in text, text
+        lines = [json.loads(line) for line in text.splitlines()]  # raises on a plain line
+        assert all(line["service"] == name for line in lines)
+    worker_events = [str(line["event"]) for line in _json(stack, "worker")]
+    assert "worker_starting" in worker_events
+    assert any(e.startswith("worker: ") and "shutdown" in e for e in worker_events)
+    assert "projector_stopping" in [line["event"] for line in _json(stack, "projector")]
+
+
+def _answers(stack: Stack, name: str) -> bool:
+    try:
+        return stack.ops(name).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _json(stack: Stack, name: str) -> list[dict[str, object]]:
+    import json
+
+    return [json.loads(line) for line in stack.services[name].logs().splitlines()]

@@ -174,3 +174,41 @@ def test_cancelled_time_limit_timers_are_swept(
 
     # every task armed a soft-limit timer (25 min) and cancelled it when it finished
     wait_for(lambda: swept() >= len(results), 10, "the sweep of 20 tasks' timers")
+
+
+def test_messages_it_cannot_read_are_dead_lettered_and_the_worker_goes_on(
+    worker: Stack, stack_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Queue items that are no kombu message, a body that is not JSON, a message that is
+    no task: each goes to the tasks dead-letter stream with its raw bytes and a reason,
+    and the tasks after them run. (An item that is no JSON stopped the worker.)"""
+    settings = _settings(stack_env, monkeypatch)
+    r = redis.Redis.from_url(settings.redis_url)
+    queue = settings.queue_session
+    _send(settings, 0).get(timeout=60)  # the worker is consuming
+    items = [b"not json at all", b"\xff\xfe not UTF-8", b'{"a": 1}']
+    for item in items:  # ahead of everything sent after them (kombu pops the oldest)
+        r.lpush(f"{settings.celery_key_prefix}{queue}", item)
+    app = make_celery(settings)
+    with app.producer_or_acquire() as producer:
+        producer.publish({"x": 1}, serializer="pickle", routing_key=queue, exchange="")
+        producer.publish([1, 2], serializer="json", routing_key=queue, exchange="")
+    assert _send(settings, 1).get(timeout=60)["source"]["session_id"] == "s1"
+
+    dlq = settings.stream_tasks_dlq
+    wait_for(lambda: r.xlen(dlq) >= 5, 10, "five dead letters")
+    letters = [{k.decode(): v.decode() for k, v in f.items()} for _, f in r.xrange(dlq)]
+    raws = [
+        bytes.fromhex(x["payload"]) if x["payload_encoding"] == "hex" else x["payload"].encode()
+        for x in letters
+    ]
+    assert raws[:3] == items, "each item's bytes, exactly"
+    assert "JSONDecodeError" in letters[0]["reason"]
+    assert "KeyError: 'properties'" in letters[2]["reason"]
+    assert "ContentDisallowed" in letters[3]["reason"]
+    assert letters[3]["content_type"] == "application/x-python-serialize"
+    assert raws[4] == b"[1, 2]"
+    assert "no task message" in letters[4]["reason"]
+    assert {x["source"] for x in letters} == {queue}
+    assert worker.services["worker"].alive
+    r.close()

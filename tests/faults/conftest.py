@@ -24,7 +24,8 @@ FAST = {
     "RETRY_BACKOFF_BASE": "0.2",
     "TASK_SOFT_TIME_LIMIT": "3",
     "TASK_TIME_LIMIT": "5",
-    "BROKER_VISIBILITY_TIMEOUT": "6",
+    "RETRY_BACKOFF_MAX": "4",
+    "BROKER_VISIBILITY_TIMEOUT": "10",  # above the limit and a retry's countdown + run
     "RECLAIM_IDLE": "2",
     "RECLAIM_INTERVAL": "0.5",
     "REDISPATCH_AFTER": "15",

@@ -1,6 +1,7 @@
 """Bad events cost nothing but a dead letter each; good events around them go through."""
 
 import json
+from typing import Any
 
 import pytest
 
@@ -12,12 +13,16 @@ pytestmark = [pytest.mark.faults, pytest.mark.timeout(120)]
 BIG = "x" * 5000
 
 
+def envelope(event: dict[str, str], headers: object) -> dict[str, str]:
+    return {"__data__": json.dumps({"data": json.dumps(event), "headers": headers})}
+
+
 def test_malformed_oversized_wrong_version_and_wrong_type_events(
     fault_stack: StackFactory,
 ) -> None:
     stack, probe = fault_stack(MAX_EVENT_BYTES="4096")
     stream, dlq = probe.env["STREAM_REQUESTED"], probe.env["STREAM_REQUESTED_DLQ"]
-    bad: list[tuple[dict[str, str], str]] = [
+    bad: list[tuple[dict[str, Any], str]] = [
         ({"__data__": "{not json"}, "payload is not a JSON object"),
         ({"__data__": json.dumps({"data": "[1, 2]", "headers": {}})}, "payload is a JSON list"),
         ({**probe.event("too-big"), "transcript": json.dumps([{"role": "candidate", "text": BIG}])},
@@ -26,6 +31,15 @@ def test_malformed_oversized_wrong_version_and_wrong_type_events(
         ({**probe.event("wrong-kind"), "kind": "meeting"}, "kind: Input should be"),
         ({**probe.event("wrong-mode"), "mode": "GOSSIP"}, "mode: Input should be"),
         ({"kind": "profile", "candidate_id": "c"}, "task_id: Field required"),
+        # entries FastStream's batch parser or the trace context could not read
+        (envelope(probe.event("headers-str"), "x"), "envelope headers is a string"),
+        (envelope(probe.event("headers-null"), None), "envelope headers is null"),
+        (envelope(probe.event("tp-int"), {"traceparent": 123}),
+         "envelope header 'traceparent' is a number"),
+        ({**probe.event("plain-bytes"), "mode": b"\xffSELF_REPORT"},
+         "field 'mode' is not UTF-8"),
+        ({"__data__": envelope(probe.event("data-bytes"), {})["__data__"].encode() + b"\xff"},
+         "__data__ is not UTF-8"),
     ]  # fmt: skip
     ids: list[str] = []
     for fields, _ in bad:

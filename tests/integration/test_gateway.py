@@ -3,6 +3,7 @@
 import json
 from collections.abc import Iterator
 
+import orjson
 import pytest
 import redis
 from fastapi.testclient import TestClient
@@ -100,6 +101,62 @@ def test_invalid_bodies_are_422_naming_the_field(
     assert not r.exists(env["STREAM_REQUESTED"]), "nothing is queued for a bad request"
 
 
+VALID_BODIES: dict[str, dict[str, object]] = {
+    "/summarization/summarize-session": {"session_id": "s", "candidate_id": "c"},
+    "/summarization/summarize-profile": {"candidate_id": "c"},
+    "/sessions": {"candidate_id": "c", "turns": [{"role": "candidate", "text": "x"}]},
+}
+FIELDS: dict[str, list[tuple[str | int, ...]]] = {
+    "/summarization/summarize-session": [("session_id",), ("candidate_id",), ("mode",), ("note",)],
+    "/summarization/summarize-profile": [("candidate_id",), ("note",)],
+    "/sessions": [
+        ("session_id",), ("candidate_id",), ("candidate_name",), ("mode",), ("title",),
+        ("occurred_at",), ("note",), ("turns", 0, "role"), ("turns", 0, "speaker"),
+        ("turns", 0, "text"), ("turns", 0, "note"),
+    ],
+}  # fmt: skip
+UNENCODABLE = ["NaN", "Infinity", "-Infinity", "1e999", '"\\ud800"', '"ok \\udfff"']
+
+
+def _body_with(path: str, field: tuple[str | int, ...], raw: str) -> bytes:
+    """The route's valid body with ``field`` set to the raw JSON text ``raw``."""
+    body = json.loads(json.dumps(VALID_BODIES[path]))
+    target = body
+    for part in field[:-1]:
+        target = target[part]
+    target[field[-1]] = "__value__"
+    return json.dumps(body).replace('"__value__"', raw).encode()
+
+
+@pytest.mark.parametrize("raw", UNENCODABLE)
+@pytest.mark.parametrize("path", list(VALID_BODIES))
+def test_values_json_cannot_echo_are_422_naming_the_field(
+    client: TestClient, r: redis.Redis, env: dict[str, str], path: str, raw: str
+) -> None:
+    """NaN, infinities and lone surrogates in any field: a 422 in strict JSON that names
+    the field (the default handler echoed the value back and failed with a 500)."""
+    for field in FIELDS[path]:
+        response = client.post(
+            path,
+            content=_body_with(path, field, raw),
+            headers={"content-type": "application/json"},
+        )
+        assert response.status_code == 422, (field, response.text)
+        detail = orjson.loads(response.content)["detail"]  # strict: no NaN, no surrogates
+        assert [*field] in [err["loc"][1:] for err in detail], (field, detail)
+    assert not r.exists(env["STREAM_REQUESTED"]), "nothing is queued for a bad request"
+
+
+def test_an_invalid_value_json_can_carry_is_still_echoed(client: TestClient) -> None:
+    response = client.post(
+        "/summarization/summarize-session",
+        json={"session_id": "s", "candidate_id": "c", "mode": "GOSSIP"},
+    )
+    assert response.status_code == 422
+    [error] = response.json()["detail"]
+    assert (error["loc"], error["input"]) == (["body", "mode"], "GOSSIP")
+
+
 def test_sessions_are_stored_and_read_back(client: TestClient) -> None:
     session = demo_sessions()[0]
     created = client.post("/sessions", json=session)
@@ -157,6 +214,37 @@ def test_same_idempotency_key_is_the_same_task_and_enqueues_once(
     )
     assert conflict.status_code == 409
     assert "different request body" in conflict.json()["detail"]
+    assert r.xlen(env["STREAM_REQUESTED"]) == 2
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        (("alice", "k:1"), ("alice:k", "1")),
+        (("alice", "%3A1"), ("alice", ":1")),
+        (("a%3Ab", "k"), ("a:b", "k")),
+    ],
+)
+def test_different_caller_and_key_pairs_never_share_an_idempotency_record(
+    client: TestClient,
+    r: redis.Redis,
+    env: dict[str, str],
+    first: tuple[str, str],
+    second: tuple[str, str],
+) -> None:
+    """Caller and key are kept apart in the record's name: one (caller, key) pair never
+    answers another pair's request (nor a 409 for a body that pair never sent)."""
+    path = "/summarization/summarize-session"
+    answers = [
+        client.post(
+            path,
+            json={**SESSION, "mode": mode},
+            headers={"X-Caller-Id": caller, "Idempotency-Key": key},
+        )
+        for (caller, key), mode in ((first, "SELF_REPORT"), (second, "INTERVIEW"))
+    ]
+    assert [a.status_code for a in answers] == [202, 202]
+    assert answers[0].json()["task_id"] != answers[1].json()["task_id"]
     assert r.xlen(env["STREAM_REQUESTED"]) == 2
 
 

@@ -403,3 +403,35 @@ def test_profile_falls_back_or_fails_on_malformed_answers(server: ChatServer) ->
     assert len(server.requests) == 4
     with pytest.raises(NothingToSummarize):
         make_engine(server.url).summarize_profile("c1", [])
+
+
+def test_tokens_and_latency_are_measured_per_model(server: ChatServer) -> None:
+    from prometheus_client import REGISTRY
+
+    def sample(name: str, **labels: str) -> float:
+        return REGISTRY.get_sample_value(name, labels) or 0.0
+
+    model = f"metrics-{free_port()}"  # labels no other test uses
+    reported = {"model": model, "counted": "reported"}
+    estimated = {"model": model, "counted": "estimated"}
+
+    def without_usage(body: dict[str, Any]) -> Reply:
+        status, reply, headers = answer(body)
+        del reply["usage"]
+        return status, reply, headers
+
+    server.then(answer, without_usage, lambda _: (503, {"error": "busy"}, {}))
+    chat_client = client.ChatClient(server.url, model, timeout=5.0)
+    message: client.Message = {"role": "user", "content": "<transcript>words</transcript>"}
+    chat_client.complete([{"role": "system", "content": "s"}, message], 64)
+    assert sample("summarization_llm_tokens_total", type="prompt", **reported) == 1
+    assert sample("summarization_llm_tokens_total", type="completion", **reported) == 1
+    answer_text = chat_client.complete([{"role": "system", "content": "s"}, message], 64)
+    assert sample("summarization_llm_tokens_total", type="completion", **estimated) == (
+        client.estimate_tokens(answer_text)
+    )
+    with pytest.raises(LLMUnavailable):
+        chat_client.complete([message], 64)  # busy
+    count = "summarization_llm_request_duration_seconds_count"
+    assert sample(count, model=model, outcome="ok") == 2
+    assert sample(count, model=model, outcome="LLMUnavailable") == 1

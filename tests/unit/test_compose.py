@@ -56,3 +56,20 @@ def test_observability_files_exist_and_alerts_parse() -> None:
     scrape = yaml.safe_load((ROOT / "deploy/prometheus/prometheus.yml").read_text())
     jobs = {job["job_name"] for job in scrape["scrape_configs"]}
     assert jobs == {"gateway", "dispatcher", "worker", "projector"}
+
+
+def test_the_worker_grace_period_covers_its_soft_shutdown() -> None:
+    """The platform's SIGKILL must not cut the soft shutdown off: tasks it interrupts come
+    back only after the visibility timeout."""
+    from services.worker.settings import WorkerSettings
+
+    default = WorkerSettings.model_fields["worker_soft_shutdown_timeout"].default
+    worker = load()["services"]["worker"]
+    soft = float(worker["environment"]["WORKER_SOFT_SHUTDOWN_TIMEOUT"])
+    assert soft == default
+    assert float(worker["stop_grace_period"].removesuffix("s")) >= soft + 20
+    deployment = yaml.safe_load((ROOT / "deploy/kubernetes/worker.yaml").read_text())
+    pod = deployment["spec"]["template"]["spec"]
+    env = {e["name"]: e["value"] for e in pod["containers"][0]["env"]}
+    assert float(env["WORKER_SOFT_SHUTDOWN_TIMEOUT"]) == default
+    assert pod["terminationGracePeriodSeconds"] >= default + 20

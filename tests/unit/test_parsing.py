@@ -61,8 +61,30 @@ def test_validation_errors_name_the_field() -> None:
 
 
 def test_an_entry_that_is_not_utf8_is_invalid_not_an_error() -> None:
-    body, headers = decode_entry({b"task_id": b"t1", b"kind": b"\xffsession"})
+    body, headers, problem = decode_entry({b"task_id": b"t1", b"kind": b"\xffsession"})
     assert headers == {}
-    assert "\\xffsession" in str(body)  # what an operator reads in the dead letter
-    with pytest.raises(InvalidEvent, match="not a JSON object"):
-        parse(body)
+    assert problem == "field 'kind' is not UTF-8 (byte 0xff at offset 0)"
+    assert body == {"task_id": "t1", "kind": "\\xffsession"}  # what an operator reads
+
+
+@pytest.mark.parametrize(
+    ("data", "problem"),
+    [
+        ('{"data": 1, "headers": {}}', "envelope data is a number, expected a string"),
+        ('{"data": "{\\"a\\": 1}", "headers": []}', "envelope headers is an array"),
+        ('{"data": "{}", "headers": {"tracestate": true}}',
+         "envelope header 'tracestate' is a boolean"),
+        ('{"data": "{not json", "headers": {}}', "payload is not a JSON object: "),
+    ],
+)  # fmt: skip
+def test_a_malformed_envelope_says_why(data: str, problem: str) -> None:
+    decoded = decode_entry({b"__data__": data.encode()})
+    assert decoded.problem is not None
+    assert problem in decoded.problem
+    assert decoded.headers == {}
+
+
+def test_envelope_headers_nobody_reads_may_be_any_json() -> None:
+    envelope = {"data": '{"task_id": "t1"}', "headers": {"retries": 2, "traceparent": "x"}}
+    decoded = decode_entry({b"__data__": json.dumps(envelope).encode()})
+    assert decoded == ({"task_id": "t1"}, {"traceparent": "x"}, None)

@@ -5,6 +5,7 @@ from pydantic import ValidationError
 
 from services.dispatcher.settings import DispatcherSettings
 from services.worker.retry import backoff_delay
+from services.worker.settings import WorkerSettings
 from shared.settings import CommonSettings
 
 
@@ -34,7 +35,38 @@ def test_bad_settings_name_the_variable(monkeypatch: pytest.MonkeyPatch) -> None
         CommonSettings()
     monkeypatch.setenv("REDIS_URL", "redis://localhost")
     monkeypatch.setenv("TASK_TIME_LIMIT", "3000")
-    with pytest.raises(ValidationError, match="BROKER_VISIBILITY_TIMEOUT must exceed"):
+    with pytest.raises(ValidationError, match=r"TASK_TIME_LIMIT \(3000 s\) must stay below"):
+        CommonSettings()
+
+
+def test_no_limit_or_retry_countdown_reaches_the_visibility_timeout(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Past BROKER_VISIBILITY_TIMEOUT Redis hands an unacknowledged task to a second worker:
+    a soft or hard time limit, or a retry's countdown plus its run, must end before."""
+    for name in ("RETRY_BACKOFF_MAX", "TASK_SOFT_TIME_LIMIT", "TASK_TIME_LIMIT"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("BROKER_VISIBILITY_TIMEOUT", raising=False)
+    WorkerSettings()  # the defaults agree
+    monkeypatch.setenv("RETRY_BACKOFF_MAX", "3600")
+    with pytest.raises(
+        ValidationError,
+        match=r"RETRY_BACKOFF_MAX \(3600 s\) \+ TASK_TIME_LIMIT \(1800 s\) must stay below"
+        r" BROKER_VISIBILITY_TIMEOUT \(2400 s\)",
+    ):
+        WorkerSettings()
+    monkeypatch.setenv("RETRY_BACKOFF_MAX", "599")
+    WorkerSettings()
+    monkeypatch.setenv("BROKER_VISIBILITY_TIMEOUT", "1500")
+    with pytest.raises(
+        ValidationError,
+        match=r"TASK_SOFT_TIME_LIMIT \(1500 s\) must stay below BROKER_VISIBILITY_TIMEOUT",
+    ):
+        CommonSettings()
+    monkeypatch.setenv("BROKER_VISIBILITY_TIMEOUT", "1600")
+    with pytest.raises(
+        ValidationError, match=r"TASK_TIME_LIMIT \(1800 s\) must stay below BROKER_VISIBILITY"
+    ):
         CommonSettings()
 
 

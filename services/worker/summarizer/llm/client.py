@@ -11,6 +11,8 @@ from typing import Any, Literal, TypedDict
 import httpx
 from pydantic import SecretStr
 
+from services.worker.metrics import llm_request, llm_tokens
+from services.worker.summarizer.llm.chunking import estimate_tokens
 from services.worker.summarizer.llm.errors import (
     LLMRequestRejected,
     LLMUnavailable,
@@ -60,16 +62,30 @@ class ChatClient:
         }
         if self._json_mode:
             body["response_format"] = {"type": "json_object"}
-        try:
-            response = self._client().post(self.url, json=body, headers=self._headers())
-        except httpx.TimeoutException as exc:
-            raise LLMUnavailable(
-                f"LLM request timed out after {self._timeout}s ({type(exc).__name__})"
-            ) from None
-        except httpx.TransportError as exc:
-            raise LLMUnavailable(f"LLM endpoint unreachable ({type(exc).__name__})") from None
-        self._check_status(response)
-        return _content(response)
+        with llm_request(self.model):
+            try:
+                response = self._client().post(self.url, json=body, headers=self._headers())
+            except httpx.TimeoutException as exc:
+                raise LLMUnavailable(
+                    f"LLM request timed out after {self._timeout}s ({type(exc).__name__})"
+                ) from None
+            except httpx.TransportError as exc:
+                raise LLMUnavailable(f"LLM endpoint unreachable ({type(exc).__name__})") from None
+            self._check_status(response)
+            content = _content(response)
+        self._count_tokens(response, messages, content)
+        return content
+
+    def _count_tokens(self, response: httpx.Response, messages: list[Message], answer: str) -> None:
+        """The server's ``usage`` when it sends one, else the project's estimate."""
+        usage = response.json().get("usage")
+        if isinstance(usage, dict) and isinstance(usage.get("prompt_tokens"), int):
+            completion = usage.get("completion_tokens")
+            completion = completion if isinstance(completion, int) else 0
+            llm_tokens(self.model, usage["prompt_tokens"], completion, reported=True)
+            return
+        prompt = sum(estimate_tokens(m["content"]) for m in messages)
+        llm_tokens(self.model, prompt, estimate_tokens(answer), reported=False)
 
     def close(self) -> None:
         if self._http is not None:
