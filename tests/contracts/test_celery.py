@@ -1,8 +1,10 @@
-"""Celery internals behind the worker's consumer (``services/worker/consumer.py``): its
-loop calls ``on_ready`` once it consumes, ``on_close`` before a reconnect."""
+"""Celery internals the worker relies on: its consumer (``services/worker/consumer.py``:
+the loop calls ``on_ready`` once it consumes, ``on_close`` before a reconnect) and the
+shutdown notices it routes to logging (``services/worker/celery_logs.py``)."""
 
 import inspect
 
+from celery.apps import worker as celery_worker
 from celery.worker import loops
 from celery.worker.consumer import Consumer
 
@@ -23,4 +25,15 @@ def test_the_consumer_says_when_its_loop_consumes_and_when_it_closes() -> None:
     restart = inspect.getsource(Consumer.start)
     assert "self.on_close()" in restart, broken(
         "celery", "Consumer.start closes (on_close) before it restarts", ADAPTER
+    )
+
+
+def test_the_worker_says_its_shutdown_through_safe_say() -> None:
+    adapter = "services/worker/celery_logs.py"
+    assert callable(getattr(celery_worker, "safe_say", None)), broken(
+        "celery", "celery.apps.worker.safe_say", adapter
+    )
+    source = inspect.getsource(celery_worker)
+    assert "safe_say(f'worker: {how} shutdown" in source, broken(
+        "celery", "the shutdown notices printed with safe_say", adapter
     )
