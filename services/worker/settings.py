@@ -7,6 +7,8 @@ from pydantic import Field, SecretStr, model_validator
 
 from shared.settings import OpsSettings
 
+ResponseFormat = Literal["json_schema", "json_object", "none"]
+
 MIN_OUTPUT_SHARE = 4
 """LLM_CONTEXT_TOKENS must be at least this many times LLM_MAX_OUTPUT_TOKENS."""
 
@@ -62,12 +64,25 @@ class WorkerSettings(OpsSettings):
     llm_max_output_tokens: int = Field(
         default=1024, ge=64, description="max_tokens of every request."
     )
-    llm_json_mode: bool = Field(
-        default=True, description="Send response_format=json_object (off for servers without)."
+    llm_response_format: ResponseFormat = Field(
+        default="json_schema",
+        description="json_schema (json_object when the server rejects it) | json_object | none.",
+    )
+    llm_json_mode: bool | None = Field(
+        default=None,
+        description="Deprecated: false = LLM_RESPONSE_FORMAT=none unless that is set.",
     )
     summarizer_fallback: Literal["none", "extractive"] = Field(
         default="none", description="Engine used when the LLM's answer cannot be parsed."
     )
+
+    @property
+    def response_format(self) -> ResponseFormat:
+        """The ``response_format`` asked for; the deprecated ``LLM_JSON_MODE=false`` still
+        turns it off when ``LLM_RESPONSE_FORMAT`` is not set."""
+        if self.llm_json_mode is False and "llm_response_format" not in self.model_fields_set:
+            return "none"
+        return self.llm_response_format
 
     def queue_list(self) -> list[str]:
         names = [q.strip() for q in self.worker_queues.split(",") if q.strip()]

@@ -1,198 +1,53 @@
-"""The LLM engine end to end against a local chat-completions server (stdlib http.server).
+"""The LLM engine end to end against a local chat-completions server (``tests.chat_stub``):
+the protocol, the response formats, budgets and map-reduce, failures and fallbacks.
+Replies are scripted per test: good, slow, failing (429, 5xx, 4xx), malformed."""
 
-The server speaks the protocol (POST /v1/chat/completions with model and messages); each
-test scripts its replies: good, slow, failing (429, 5xx, 4xx), malformed, and a default
-that answers map, reduce and profile prompts so map-reduce can be counted.
-"""
-
+import itertools
 import json
 import logging
-import threading
 import traceback
 from collections.abc import Callable, Iterator, MutableMapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-import structlog
-from structlog.testing import capture_logs
 
-from contracts.types import Mode, Role
-from services.worker.settings import WorkerSettings
-from services.worker.summarizer import SessionSource, SessionWithSummary, Turn
+from contracts.types import Mode
+from services.worker.summarizer import SessionSource, SessionWithSummary
 from services.worker.summarizer.extractive import ExtractiveSummarizer
 from services.worker.summarizer.llm import (
     LLMAnswerInvalid,
     LLMRequestRejected,
-    LLMSummarizer,
     LLMUnavailable,
-    asking,
     client,
-    engine,
-    session,
 )
 from services.worker.summarizer.stats import source_stats, speaker_stats
 from shared.errors import NothingToSummarize, PermanentTaskError
 from shared.redis_server import free_port
-
-KEY = "sk-test-0123456789abcdefSECRET"
-INTERVIEWER = "Ivan asked about the Zanzibar billing cluster he has run for nine years."
-Reply = tuple[int, Any, dict[str, str]]
-"""(status, body: dict as JSON or str as is, extra headers)."""
-
-
-def chat(content: str) -> Reply:
-    """A 200 chat-completions reply whose assistant message is ``content``."""
-    body = {
-        "id": "chatcmpl-test",
-        "object": "chat.completion",
-        "choices": [
-            {
-                "index": 0,
-                "message": {"role": "assistant", "content": content},
-                "finish_reason": "stop",
-            }
-        ],
-        "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
-    }
-    return 200, body, {}
-
-
-def answer(request: dict[str, Any], points: int = 1) -> Reply:
-    """A plausible JSON answer to whichever prompt ``request`` holds."""
-    prompt = request["messages"][1]["content"]
-    if "<sessions>" in prompt or "<profiles>" in prompt:
-        return chat(
-            json.dumps(
-                {
-                    "overview": ["Casey is a backend engineer who moved billing to Kafka."],
-                    "recurring_topics": [
-                        {"topic": "kafka", "sessions": 99},
-                        {"topic": "Kafka", "sessions": 1},
-                        {"topic": "hiring", "sessions": 1},
-                    ],
-                    "highlights": ["Led the Kafka migration in nine months."],
-                }
-            )
-        )
-    stage = "map" if "<transcript>" in prompt else "reduce"
-    long_point = "a detailed point about consumers, retries, idempotency and lag " * 3
-    return chat(
-        json.dumps(
-            {
-                "overview": [f"Casey described the {stage} part.", "It took nine months."],
-                "key_points": [f"{long_point} {i}" for i in range(points)],
-                "topics": ["kafka", "billing"],
-            }
-        )
-    )
-
-
-@dataclass
-class Recorded:
-    path: str
-    headers: dict[str, str]
-    body: dict[str, Any]
-
-
-@dataclass
-class ChatServer:
-    """Replies with ``script`` in turn, then with ``default``; records every request."""
-
-    url: str = ""
-    script: list[Callable[[dict[str, Any]], Reply]] = field(default_factory=list)
-    default: Callable[[dict[str, Any]], Reply] = answer
-    requests: list[Recorded] = field(default_factory=list)
-    release: threading.Event = field(default_factory=threading.Event)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def reply(self, path: str, headers: dict[str, str], body: Any) -> Reply:
-        with self.lock:
-            self.requests.append(Recorded(path, headers, body))
-            step = self.script.pop(0) if self.script else self.default
-        if path != "/v1/chat/completions":
-            return 404, {"error": {"message": f"no route {path}"}}, {}
-        if not isinstance(body, dict) or not body.get("model") or not body.get("messages"):
-            return 400, {"error": {"message": "model and messages are required"}}, {}
-        return step(body)
-
-    def then(self, *steps: Callable[[dict[str, Any]], Reply]) -> "ChatServer":
-        self.script.extend(steps)
-        return self
-
-    def slow(self, body: dict[str, Any]) -> Reply:
-        self.release.wait(10)
-        return answer(body)
-
-    @property
-    def prompts(self) -> list[str]:
-        return [r.body["messages"][1]["content"] for r in self.requests]
+from tests.chat_stub import (
+    KEY,
+    ChatServer,
+    Recorded,
+    Reply,
+    answer,
+    chat,
+    engine_logs,
+    make_engine,
+    make_source,
+    running,
+)
 
 
 @pytest.fixture
 def server() -> Iterator[ChatServer]:
-    chat_server = ChatServer()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            try:
-                body = json.loads(raw)
-            except ValueError:
-                body = None
-            status, content, headers = chat_server.reply(self.path, dict(self.headers), body)
-            payload = (content if isinstance(content, str) else json.dumps(content)).encode()
-            self.send_response(status)
-            for name, value in {"Content-Type": "application/json", **headers}.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    httpd.daemon_threads = True
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    chat_server.url = f"http://127.0.0.1:{httpd.server_address[1]}/v1"
-    yield chat_server
-    chat_server.release.set()
-    httpd.shutdown()
-    httpd.server_close()
-    thread.join(5)
+    with running() as chat_server:
+        yield chat_server
 
 
 @pytest.fixture
 def logs(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[MutableMapping[str, Any]]]:
-    """Log events of the engine's modules (fresh loggers, so none is cached elsewhere)."""
-    with capture_logs() as captured:
-        for module in (client, asking, engine, session):
-            monkeypatch.setattr(module, "log", structlog.get_logger(module.__name__))
+    with engine_logs(monkeypatch) as captured:
         yield captured
-
-
-def make_engine(url: str, **values: Any) -> LLMSummarizer:
-    settings: dict[str, Any] = {
-        "summarizer_engine": "llm",
-        "llm_base_url": url,
-        "llm_model": "test-model",
-        "llm_api_key": KEY,
-        "llm_timeout_seconds": 5.0,
-        **values,
-    }
-    return LLMSummarizer.from_settings(WorkerSettings(**settings))
-
-
-def make_source(mode: Mode = Mode.INTERVIEW, answers: int = 1, words: int = 12) -> SessionSource:
-    turns = [Turn(Role.INTERVIEWER, "Ivan", INTERVIEWER + " Tell me about your work?")]
-    for i in range(answers):
-        filler = " ".join(["we tuned consumers and retries for lag"] * (words // 7))
-        turns.append(Turn(Role.CANDIDATE, "Casey", f"Marker T{i:03d}: I moved billing. {filler}."))
-    return SessionSource("s1", "c1", mode, turns, datetime(2024, 3, 1, tzinfo=UTC))
 
 
 def request_tokens(request: Recorded) -> int:
@@ -208,7 +63,7 @@ def test_a_good_answer_becomes_the_session_summary(server: ChatServer) -> None:
     summary = make_engine(server.url).summarize_session(source)
     assert summary.overview == ["Casey described the map part.", "It took nine months."]
     assert summary.topics == ["kafka", "billing"]
-    assert (summary.engine, summary.engine_version) == ("llm", "1.0+test-model")
+    assert (summary.engine, summary.engine_version) == ("llm", "2.0+test-model")
     assert summary.speakers == speaker_stats(source), "speakers are counted locally"
     assert summary.source == source_stats(source)
     [request] = server.requests
@@ -216,8 +71,12 @@ def test_a_good_answer_becomes_the_session_summary(server: ChatServer) -> None:
     assert request.headers["Authorization"] == f"Bearer {KEY}"
     assert request.body["model"] == "test-model"
     assert request.body["max_tokens"] == 1024
-    assert request.body["response_format"] == {"type": "json_object"}
     assert [m["role"] for m in request.body["messages"]] == ["system", "user"]
+    shape = request.body["response_format"]
+    assert shape["type"] == "json_schema"
+    assert shape["json_schema"]["name"] == "session_summary"
+    assert shape["json_schema"]["strict"] is True
+    assert "facts" in shape["json_schema"]["schema"]["required"]
     assert "Ivan (interviewer): " in server.prompts[0], "INTERVIEW sends the questions too"
 
 
@@ -297,9 +156,11 @@ def test_other_client_errors_are_permanent_and_never_show_the_key(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     echo = f"Incorrect API key provided: {KEY}. Bearer {KEY} and sk-{KEY[7:15]}…"
-    server.then(lambda _: (status, {"error": {"message": echo}}, {}))
+    server.then(*[lambda _: (status, {"error": {"message": echo}}, {})] * 3)
     with pytest.raises(LLMRequestRejected, match=f"HTTP {status}") as info:
         make_engine(server.url).summarize_session(make_source())
+    shapes = 3 if status in (400, 422) else 1
+    assert len(server.requests) == shapes, "400 and 422 may refuse the response format"
     assert isinstance(info.value, PermanentTaskError)
     shown = "".join(traceback.format_exception(info.value)) + json.dumps(logs, default=str)
     shown += caplog.text
@@ -316,9 +177,10 @@ def test_a_malformed_answer_is_asked_again_once_then_fails(
     with pytest.raises(LLMAnswerInvalid, match="LLM answer could not be parsed: overview"):
         make_engine(server.url).summarize_session(make_source())
     assert len(server.requests) == 2
-    retry = server.requests[1].body["messages"]
-    assert retry[:2] == server.requests[0].body["messages"]
-    assert "could not be used (no JSON object in the answer)" in retry[2]["content"]
+    first, retry = (r.body["messages"] for r in server.requests)
+    assert [m["role"] for m in retry] == ["system", "user"]
+    assert retry[1]["content"].startswith(first[1]["content"]), "the question, asked again"
+    assert "could not be used (no JSON object in the answer)" in retry[1]["content"]
     assert [e["attempt"] for e in logs if e["event"] == "llm_answer_malformed"] == [1, 2]
     assert KEY not in json.dumps(logs, default=str)
 
@@ -378,7 +240,7 @@ def test_profile_prose_from_the_model_figures_counted_locally(server: ChatServer
     assert profile.highlights == ["Led the Kafka migration in nine months."]
     assert [e.session_id for e in profile.timeline] == ["s1", "s0"], "oldest first"
     assert profile.coverage.sessions == 2
-    assert (profile.engine, profile.engine_version) == ("llm", "1.0+test-model")
+    assert (profile.engine, profile.engine_version) == ("llm", "2.0+test-model")
     assert len(server.requests) == 1
     assert "Session s1 (2024-03-27, self-report)" in server.prompts[0]
 
@@ -403,6 +265,98 @@ def test_profile_falls_back_or_fails_on_malformed_answers(server: ChatServer) ->
     assert len(server.requests) == 4
     with pytest.raises(NothingToSummarize):
         make_engine(server.url).summarize_profile("c1", [])
+
+
+def _shape(request: Recorded) -> str:
+    """The response_format a request asked for: its type, and whether a schema came along."""
+    fmt = request.body.get("response_format")
+    if fmt is None:
+        return "none"
+    return fmt["type"] + ("+schema" if "schema" in fmt else "")
+
+
+def _refuse_json_schema(status: int) -> Callable[[dict[str, Any]], Reply]:
+    def step(body: dict[str, Any]) -> Reply:
+        if body["response_format"]["type"] == "json_schema":
+            message = "response_format.type: Input should be 'text' or 'json_object'"
+            return status, {"error": {"message": message}}, {}
+        return answer(body)
+
+    return step
+
+
+@pytest.mark.parametrize("status", [400, 422, 500])
+def test_a_server_without_json_schema_gets_the_schema_in_json_object_from_then_on(
+    server: ChatServer, logs: list[MutableMapping[str, Any]], status: int
+) -> None:
+    server.default = _refuse_json_schema(status)
+    llm = make_engine(server.url)
+    first = llm.summarize_session(make_source())
+    second = llm.summarize_session(make_source())
+    assert first.engine == second.engine == "llm"
+    assert [_shape(r) for r in server.requests] == [
+        "json_schema",
+        "json_object+schema",
+        "json_object+schema",
+    ], "asked again at once, then remembered"
+    assert server.requests[1].body["response_format"]["schema"]["required"][-1] == "facts"
+    [rejected] = [e for e in logs if e["event"] == "llm_response_format_rejected"]
+    assert (rejected["shape"], rejected["status"]) == ("json_schema", status)
+
+
+def test_a_server_without_schemas_gets_plain_json_object(server: ChatServer) -> None:
+    def plain_only(body: dict[str, Any]) -> Reply:
+        if _shape(Recorded("", {}, body)) != "json_object":
+            return 400, {"error": {"message": "unsupported response_format"}}, {}
+        return answer(body)
+
+    server.default = plain_only
+    llm = make_engine(server.url)
+    llm.summarize_session(make_source())
+    llm.summarize_session(make_source())
+    shapes = [_shape(r) for r in server.requests]
+    assert shapes == ["json_schema", "json_object+schema", "json_object", "json_object"]
+
+
+def test_a_server_error_that_is_not_about_the_format_is_not_retried(server: ChatServer) -> None:
+    server.then(lambda _: (500, {"error": {"message": "CUDA out of memory"}}, {}))
+    with pytest.raises(LLMUnavailable, match="HTTP 500"):
+        make_engine(server.url).summarize_session(make_source())
+    assert len(server.requests) == 1
+
+
+@pytest.mark.parametrize(
+    ("values", "shape"),
+    [
+        ({"llm_response_format": "json_object"}, "json_object"),
+        ({"llm_response_format": "none"}, "none"),
+        ({"llm_json_mode": False}, "none"),
+        ({"llm_json_mode": True}, "json_schema"),
+        ({"llm_json_mode": False, "llm_response_format": "json_object"}, "json_object"),
+    ],
+)
+def test_the_response_format_settings(
+    server: ChatServer, values: dict[str, Any], shape: str
+) -> None:
+    make_engine(server.url, **values).summarize_session(make_source())
+    assert [_shape(r) for r in server.requests] == [shape]
+
+
+def test_the_question_asked_again_keeps_the_roles_alternating(server: ChatServer) -> None:
+    """Some chat templates (Gemma's) refuse two user messages in a row."""
+
+    def alternating(body: dict[str, Any]) -> Reply:
+        roles = [m["role"] for m in body["messages"] if m["role"] != "system"]
+        if any(a == b for a, b in itertools.pairwise(roles)):
+            message = "Conversation roles must alternate user/assistant/user/assistant/..."
+            return 400, {"error": {"message": message}}, {}
+        return answer(body)
+
+    server.default = alternating
+    server.then(lambda _: chat("Sure! The candidate is great."))
+    summary = make_engine(server.url, llm_response_format="none").summarize_session(make_source())
+    assert summary.engine == "llm"
+    assert len(server.requests) == 2
 
 
 def test_tokens_and_latency_are_measured_per_model(server: ChatServer) -> None:

@@ -8,6 +8,7 @@ from services.worker.summarizer.llm.chunking import (
     SEPARATOR,
     Budget,
     estimate_tokens,
+    numbered_chunks,
     pack,
     pack_groups,
     split_text,
@@ -97,3 +98,26 @@ def test_combine_reduces_level_by_level_within_the_limit(count: int) -> None:
     assert result == ("item 0" if count == 1 else f"merged({calls[-1]})")
     assert all(n >= 2 for n in calls), "a group of one is never sent alone"
     assert sum(n - 1 for n in calls) == count - 1, "each call merges n items into one"
+
+
+def test_numbered_chunks_number_turns_from_one_and_map_them_back() -> None:
+    turns = [
+        (i, Turn(Role.CANDIDATE, "Casey", f"Answer {i}. " + "I moved our queue to Kafka. " * 9))
+        for i in range(1, 40, 2)
+    ]
+    chunks = numbered_chunks(turns, 200)
+    assert len(chunks) > 2
+    assert all(estimate_tokens(c.text) <= 200 for c in chunks)
+    for chunk in chunks:
+        assert chunk.text.startswith("[1] Casey (candidate): ")
+        for number, index in chunk.numbers.items():
+            assert f"[{number}] Casey (candidate): Answer {index}." in chunk.text
+    assert [i for c in chunks for i in c.numbers.values()] == [i for i, _ in turns]
+
+
+def test_a_turn_split_across_chunks_is_turn_1_of_each() -> None:
+    long = Turn(Role.CANDIDATE, "Casey", "I moved our queue to Kafka. " * 60)
+    chunks = numbered_chunks([(4, long)], 150)
+    assert len(chunks) > 1
+    assert all(chunk.numbers == {1: 4} for chunk in chunks)
+    assert all(c.text.startswith("[1] Casey (candidate): (cont.) I moved") for c in chunks[1:])

@@ -47,7 +47,7 @@ def test_the_key_is_a_secret() -> None:
 
 def test_engine_from_settings_names_the_model_and_the_fallback() -> None:
     engine = LLMSummarizer.from_settings(_settings(summarizer_fallback="extractive"))
-    assert (engine.name, engine.version) == ("llm", "1.0+test-model")
+    assert (engine.name, engine.version) == ("llm", "2.0+test-model")
     assert isinstance(engine.fallback, ExtractiveSummarizer)
     assert LLMSummarizer.from_settings(_settings()).fallback is None
 

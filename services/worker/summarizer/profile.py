@@ -34,7 +34,7 @@ def summarize_profile(
         raise NothingToSummarize(NO_SESSIONS)
     ordered = sorted(sessions, key=lambda s: _sort_date(s.source.occurred_at))
     facts = profile_facts(ordered)
-    current = _Current(facts.superseded)
+    current = Current(facts.superseded)
     topics = [t for t in recurring_topics(ordered) if current([t.topic])]
     highlights = central(
         [current(_statements(s.summary.key_points or s.summary.overview)) for s in ordered]
@@ -55,7 +55,7 @@ def summarize_profile(
     )
 
 
-class _Current:
+class Current:
     """Keeps the lines that do not repeat a value a later session superseded."""
 
     def __init__(self, superseded: Sequence[str]) -> None:
@@ -114,7 +114,7 @@ def trim(text: str, limit: int) -> str:
     return head.rstrip(" ,;:—–-") + "…"
 
 
-def _entry(session: SessionWithSummary, current: "_Current") -> TimelineEntry:
+def _entry(session: SessionWithSummary, current: "Current") -> TimelineEntry:
     summary = session.summary
     return TimelineEntry(
         session_id=session.source.session_id,

@@ -5,11 +5,14 @@ four characters or 1.3 words per token for English with common BPE vocabularies,
 of the two so dense text (numbers, code, long words) is not under-counted. The estimate of
 joined texts never exceeds the sum of their estimates, so packing by summing is safe. A
 ``SAFETY`` share of the context window is kept free for the estimate's error.
+
+A transcript is sent as numbered turns (``[2] Casey (candidate): ...``), numbered from 1 in
+each chunk so the model cites small numbers; each chunk maps them back to the session.
 """
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from services.worker.summarizer.base import Turn
 from services.worker.summarizer.text import split_sentences
@@ -43,6 +46,34 @@ class Budget:
         """Tokens left for the text to summarize once ``overhead`` (prompts) is sent."""
         usable = math.floor(self.context_tokens * SAFETY)
         return usable - self.max_output_tokens - overhead
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """Consecutive turns as sent in one request."""
+
+    text: str
+    numbers: dict[int, int] = field(default_factory=dict)
+    """The number a turn is shown with -> its index in the session's turns."""
+
+
+def numbered_chunks(turns: Sequence[tuple[int, Turn]], limit: int) -> list[Chunk]:
+    """``turns`` (session index, turn) as ``turn_units`` in chunks of at most ``limit``
+    tokens, each unit opened by its turn's number (a split turn keeps its number)."""
+    widest = f"[{len(turns)}]"
+    room = limit - estimate_tokens(widest)
+    units = [(index, unit) for index, turn in turns for unit in turn_units([turn], room)]
+    sized = [f"{widest} {unit}" for _, unit in units]
+    chunks: list[Chunk] = []
+    for group in pack_groups(sized, limit):
+        shown: dict[int, int] = {}
+        lines = []
+        for i in group:
+            index, unit = units[i]
+            number = shown.setdefault(index, len(shown) + 1)
+            lines.append(f"[{number}] {unit}")
+        chunks.append(Chunk(SEPARATOR.join(lines), {n: i for i, n in shown.items()}))
+    return chunks
 
 
 def pack(units: Sequence[str], limit: int) -> list[str]:

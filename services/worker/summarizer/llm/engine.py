@@ -1,10 +1,12 @@
 """``LLMSummarizer``: the ``Summarizer`` protocol over an OpenAI-compatible model.
 
 The model writes the text (overview, key points, topics; a profile's overview, recurring
-topics and highlights); counts, sources and the timeline are computed here, as in the
-built-in engine. An answer that stays malformed after one retry fails the call with
-``LLMAnswerInvalid``, or, given a ``fallback`` engine, is summarized by that engine instead
-(its name and version then mark the summary).
+topics and highlights) and a session's facts, each quoted from the turn it cites; counts,
+sources, the timeline and a profile's facts (from its sessions' facts) are computed here,
+as in the built-in engine. An answer that is
+malformed or not grounded in its material (see ``grounding``) is asked for again once;
+one that stays so fails the call with ``LLMAnswerInvalid``, or, given a ``fallback``
+engine, is summarized by that engine instead (its name and version then mark the summary).
 """
 
 from collections.abc import Sequence
@@ -34,12 +36,14 @@ from services.worker.summarizer.llm.parsing import ProfileAnswer
 from services.worker.summarizer.llm.profile import ordered, profile_answer
 from services.worker.summarizer.llm.session import session_answer
 from services.worker.summarizer.profile import NO_SESSIONS, gist
+from services.worker.summarizer.profile_facts import profile_facts
 from services.worker.summarizer.stats import source_stats, speaker_stats
 from shared.logging import get_logger
 
 log = get_logger(__name__)
 
-VERSION = "1.0"
+VERSION = "2.0"
+"""2.0: the fact layer (schema version 2) and the grounding checks."""
 MIN_DATA_TOKENS = 256
 """The least room for material a request must leave once prompts and the answer fit."""
 TEMPLATES = ("session_map", "session_reduce", "profile", "profile_reduce")
@@ -76,7 +80,7 @@ class LLMSummarizer:
             settings.llm_model,
             settings.llm_api_key,
             timeout=settings.llm_timeout_seconds,
-            json_mode=settings.llm_json_mode,
+            response_format=settings.response_format,
         )
         budget = Budget(settings.llm_context_tokens, settings.llm_max_output_tokens)
         fallback = ExtractiveSummarizer() if settings.summarizer_fallback == "extractive" else None
@@ -84,7 +88,7 @@ class LLMSummarizer:
 
     def summarize_session(self, source: SessionSource) -> SessionSummary:
         try:
-            answer = session_answer(self._ask, source, self.budget)
+            answer, facts = session_answer(self._ask, source, self.budget)
         except LLMAnswerInvalid as exc:
             fallback = self._fallback_for(exc, session_id=source.session_id)
             return fallback.summarize_session(source)
@@ -93,6 +97,7 @@ class LLMSummarizer:
             overview=answer.overview,
             key_points=answer.key_points,
             topics=answer.topics,
+            facts=facts,
             speakers=speaker_stats(source),
             source=source_stats(source),
             engine=self.name,
@@ -104,8 +109,9 @@ class LLMSummarizer:
     ) -> ProfileSummary:
         if not sessions:
             raise NothingToSummarize(NO_SESSIONS)
+        facts = profile_facts(ordered(sessions))
         try:
-            answer = profile_answer(self._ask, sessions, self.budget)
+            answer = profile_answer(self._ask, sessions, self.budget, facts.superseded)
         except LLMAnswerInvalid as exc:
             fallback = self._fallback_for(exc, candidate_id=candidate_id)
             return fallback.summarize_profile(candidate_id, sessions)
@@ -120,6 +126,7 @@ class LLMSummarizer:
             ),
             engine=self.name,
             engine_version=self.version,
+            facts=facts.facts,
         )
 
     def close(self) -> None:

@@ -16,8 +16,19 @@ class LLMRequestRejected(PermanentTaskError):
 
 
 class LLMAnswerInvalid(PermanentTaskError):
-    """The model's answer could not be parsed, twice in a row."""
+    """The model's answer could not be parsed, or was not grounded, twice in a row."""
 
 
 class MalformedAnswer(ValueError):
     """One answer that is not the JSON asked for (internal: the engine retries once)."""
+
+    reason = "malformed"
+    verdict = "could not be parsed"
+
+
+class UngroundedAnswer(MalformedAnswer):
+    """One answer that says what its material does not: a quote not in the turn it cites,
+    a number the material never says, the prompt's own instructions echoed back."""
+
+    reason = "ungrounded"
+    verdict = "is not grounded in the transcript"

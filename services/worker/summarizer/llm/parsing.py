@@ -7,7 +7,7 @@ list), and an overview must keep at least one sentence once blanks are dropped.
 
 import json
 import re
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -24,6 +24,8 @@ MAX_OVERVIEW = 6
 MAX_KEY_POINTS = 8
 MAX_TOPICS = 10
 MAX_HIGHLIGHTS = 6
+MAX_FACTS = 6
+"""Items per list of facts in one answer."""
 _LIMITS = {
     "overview": MAX_OVERVIEW,
     "key_points": MAX_KEY_POINTS,
@@ -57,12 +59,65 @@ def _clean(items: list[str], limit: int) -> list[str]:
     return out[:limit]
 
 
+class FactItem(_Answer):
+    """A fact as the model states it: ``turn`` is the number the transcript sent shows."""
+
+    value: str
+    turn: int
+    quote: str
+
+    @field_validator("value", "quote")
+    @classmethod
+    def _said(cls, text: str) -> str:
+        text = " ".join(text.split())
+        if not text:
+            raise ValueError("is blank")
+        return text
+
+
+class AchievementItem(FactItem):
+    direction: Literal["up", "down"] | None = None
+
+
+class ConstraintItem(FactItem):
+    kind: Literal["location", "notice", "authorization", "compensation", "availability", "remote"]
+
+
+def _cap_facts(cls: type[BaseModel], items: list[FactItem]) -> list[FactItem]:
+    return items[:MAX_FACTS]
+
+
+class FactsAnswer(_Answer):
+    """The lists of ``contracts.summary.SessionFacts``; a list left out is empty."""
+
+    role: list[FactItem] = Field(default_factory=list)
+    experience: list[FactItem] = Field(default_factory=list)
+    achievements: list[AchievementItem] = Field(default_factory=list)
+    motivation: list[FactItem] = Field(default_factory=list)
+    reason_for_leaving: list[FactItem] = Field(default_factory=list)
+    constraints: list[ConstraintItem] = Field(default_factory=list)
+    skills: list[FactItem] = Field(default_factory=list)
+    statements: list[FactItem] = Field(default_factory=list)
+
+    _cap = field_validator("*")(_cap_facts)
+
+
 class SessionAnswer(_Answer):
     overview: Annotated[list[str], Field(min_length=1)]
     key_points: list[str]
     topics: list[str]
+    facts: FactsAnswer = Field(default_factory=FactsAnswer)
+    """Asked for from each chunk of a transcript; a combining answer has none."""
 
     _tidy = field_validator("overview", "key_points", "topics")(_tidy_field)
+
+    def prose(self) -> list[str]:
+        """The sentences and phrases the model wrote."""
+        return [*self.overview, *self.key_points]
+
+    def labels(self) -> list[str]:
+        """The short names it gave: topics, facts' values (a quote is checked on its own)."""
+        return [*self.topics, *(item.value for _, items in self.facts for item in items)]
 
 
 class TopicAnswer(_Answer):
@@ -76,6 +131,12 @@ class ProfileAnswer(_Answer):
     highlights: list[str]
 
     _tidy = field_validator("overview", "highlights")(_tidy_field)
+
+    def prose(self) -> list[str]:
+        return [*self.overview, *self.highlights]
+
+    def labels(self) -> list[str]:
+        return [t.topic for t in self.recurring_topics]
 
 
 Answer = TypeVar("Answer", bound=_Answer)

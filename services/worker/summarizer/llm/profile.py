@@ -4,39 +4,56 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from services.worker.summarizer.base import SessionWithSummary
-from services.worker.summarizer.llm import prompts
+from services.worker.summarizer.llm import prompts, schemas
 from services.worker.summarizer.llm.asking import Asker
 from services.worker.summarizer.llm.chunking import SEPARATOR, Budget, pack_groups
 from services.worker.summarizer.llm.digest import digest
+from services.worker.summarizer.llm.grounding import Grounding
 from services.worker.summarizer.llm.mapreduce import combine
 from services.worker.summarizer.llm.parsing import ProfileAnswer, parse_profile
 
 
 def profile_answer(
-    ask: Asker, sessions: Sequence[SessionWithSummary], budget: Budget
+    ask: Asker,
+    sessions: Sequence[SessionWithSummary],
+    budget: Budget,
+    superseded: Sequence[str] = (),
 ) -> ProfileAnswer:
-    """Overview, recurring topics and highlights over ``sessions`` (oldest first).
+    """Overview, recurring topics and highlights over ``sessions`` (oldest first), none
+    repeating a ``superseded`` value.
 
     Sessions that do not fit one request are profiled in groups, then combined.
     """
     limit = budget.data_tokens(prompts.overhead("profile"))
     digests = [_session_digest(s, limit) for s in ordered(sessions)]
     partials = [
-        ask(
-            prompts.render(
-                "profile", count=len(group), data=SEPARATOR.join(digests[i] for i in group)
-            ),
-            parse_profile,
-        )
+        _ask(ask, "profile", SEPARATOR.join(digests[i] for i in group), len(group), superseded)
         for group in pack_groups(digests, limit)
     ]
 
     def reduce(data: str, count: int) -> ProfileAnswer:
-        return ask(prompts.render("profile_reduce", count=count, data=data), parse_profile)
+        return _ask(ask, "profile_reduce", data, count, superseded)
 
     return combine(
         partials, _profile_digest, reduce, budget.data_tokens(prompts.overhead("profile_reduce"))
     )
+
+
+def _ask(
+    ask: Asker, template: str, data: str, count: int, superseded: Sequence[str]
+) -> ProfileAnswer:
+    """The model's profile of ``data``, held to it (numbers, no echo of the prompt, no
+    superseded value)."""
+    user = prompts.render(template, count=count, data=data)
+    instructions = prompts.instructions(user, data)
+    check = Grounding(data, instructions, figures=[count], superseded=superseded)
+
+    def parse(text: str) -> ProfileAnswer:
+        answer = parse_profile(text)
+        check.check(answer.prose(), answer.labels())
+        return answer
+
+    return ask(user, parse, schemas.PROFILE)
 
 
 def ordered(sessions: Sequence[SessionWithSummary]) -> list[SessionWithSummary]:

@@ -38,6 +38,12 @@ def retry_note(error: str) -> str:
     return render("retry", error=error[:ERROR_CHARS])
 
 
+def instructions(user: str, data: str) -> str:
+    """What a request says besides its material: the system prompt, the user prompt
+    without ``data``, the retry note's template (an answer must not echo any of them)."""
+    return "\n".join([text("system"), user.replace(data, "\n"), text("retry")])
+
+
 @cache
 def overhead(name: str) -> int:
     """Tokens a request with template ``name`` spends besides ``$data`` and the answer:
