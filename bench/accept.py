@@ -19,7 +19,7 @@ import orjson
 import uvloop
 
 from bench.http import Connection
-from bench.pipeline import cpu_seconds
+from bench.measure import cpu_seconds
 from tests.conftest import DEFAULT_URL, cleanup, isolated_env
 from tests.stack import Stack, make_key
 

@@ -49,7 +49,10 @@ class TaskStatusResponse(BaseModel):
     candidate_id: str | None = None
     session_id: str | None = None
     mode: Mode | None = None
-    attempts: int = 0
+    attempts: int = Field(
+        default=0, description="Attempts of the task so far, those before a redrive included."
+    )
+    redrives: int = Field(default=0, description="Times the task was redriven.")
     created_at: datetime | None = None
     started_at: datetime | None = None
     finished_at: datetime | None = None

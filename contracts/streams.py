@@ -9,9 +9,19 @@ class Streams:
     COMPLETED: Final = "summarization.completed"
     FAILED: Final = "summarization.failed"
     TASKS_DLQ: Final = "summarization.tasks.dlq"
+    STATUS_CHANGES: Final = "summarization.status-changes"
+    """Every change applied to a task's status record, one entry each (capped)."""
     LIFECYCLE: Final = "summarization.lifecycle"
     """Internal: the worker's task lifecycle, read by the projector (a durable copy of
     Celery's fire-and-forget task events)."""
+
+
+class TaskHeaders:
+    """Headers of the Celery task messages the dispatcher sends."""
+
+    ATTEMPTS_BEFORE: Final = "attempts_before"
+    """Attempts the task had before this run (a redriven task's earlier runs): the worker
+    numbers this run's attempts after them."""
 
 
 class TaskNames:

@@ -1,7 +1,11 @@
-"""The Celery application as every service configures it (JSON only, events on).
+"""The Celery application as every service configures it (JSON only).
 
 The dispatcher sends tasks by name with it, the worker registers the tasks on it and the
-projector reads task events and results through it: one configuration, three roles.
+projector reads worker heartbeats and results through it: one configuration, three roles.
+
+Workers send heartbeats but no task events: a task's steps reach the projector on the
+worker's lifecycle stream. A monitor that wants task events (Flower) turns them on at
+run time, as Flower does by itself (``celery control enable_events``).
 """
 
 from collections.abc import Mapping
@@ -21,14 +25,12 @@ def make_celery(
     settings: CommonSettings,
     main: str = "summarization",
     results: bool = True,
-    sent_events: bool = True,
     batch_sends: bool = False,
 ) -> Celery:
     """The Celery app. ``results=False`` for a producer that never reads results: Celery's
     Redis backend otherwise SUBSCRIBEs to every sent task's result channel, and keeps
     those subscriptions (and their memory) until someone reads the results.
-    ``sent_events=False`` skips the ``task-sent`` event (a PUBLISH per task) when the
-    status record already says PENDING. ``batch_sends=True`` for a producer that sends
+    ``batch_sends=True`` for a producer that sends
     through kombu's publish batches (one pipeline for many tasks): kombu allows them only
     when redis-py will not replay a pipeline by itself, so ``retry_on_timeout`` is off
     (the dispatcher's sender sends a failed batch again, one task at a time, through
@@ -62,7 +64,7 @@ def make_celery(
         # rediss://: the settings' TLS options (kombu would otherwise not verify at all)
         broker_use_ssl=settings.redis_tls.celery_options(settings.celery_broker_url),
         redis_backend_use_ssl=settings.redis_tls.celery_options(settings.celery_result_backend),
-        broker_transport="shared.kombu_redis:Transport",
+        broker_transport="shared.adapters.kombu:Transport",
         task_serializer="json",
         result_serializer="json",
         event_serializer="json",
@@ -71,8 +73,8 @@ def make_celery(
         timezone="UTC",
         enable_utc=True,
         task_track_started=True,
-        task_send_sent_event=sent_events,
-        worker_send_task_events=True,
+        task_send_sent_event=False,
+        worker_send_task_events=False,
         result_extended=True,
         result_expires=settings.status_ttl_seconds,
         task_routes={
@@ -100,7 +102,7 @@ def kwargs_repr(kwargs: Mapping[str, object]) -> str:
     """What Celery shows of a task's arguments (its "Received task" log line, Flower): the
     ids, never the transcript. Passed as ``kwargsrepr`` by every send (the dispatcher's,
     a retry's); it also spares Celery a ``saferepr`` of the whole transcript per send
-    (4 % of the dispatcher's CPU at 100 tasks/s)."""
+    (a measurable part of the dispatcher's CPU: BENCHMARKS.md)."""
     shown = {k: v for k, v in kwargs.items() if k != "transcript"}
     transcript = kwargs.get("transcript")
     if isinstance(transcript, list):

@@ -5,7 +5,8 @@ could not accept, ``summarization.tasks.dlq`` for tasks that failed for good) ho
 field/value entries so that ``redis-cli XRANGE`` is readable:
 
     reason       one line: why the entry is here
-    errors       JSON list of details (validation errors, the chain of task failures)
+    errors       JSON list of details (validation errors; the chain of task failures, one
+                 object per attempt with its error's type and message as fields)
     payload      the original event or task arguments, verbatim (JSON when it was JSON)
     source       the stream (or Celery queue) it came from; source_id: its entry id
     task_id      when known; trace_id / traceparent when known

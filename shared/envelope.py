@@ -9,45 +9,29 @@ Producers that do not use FastStream may instead XADD the event's fields as plai
 field/value pairs (nested values JSON-encoded); the dispatcher accepts both.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 import orjson
-from faststream._internal.basic_types import SendableMessage
-from faststream._internal.parser import DefaultCodec
-from faststream.redis.parser import BinaryMessageFormatV1
+
+from shared.adapters.faststream import encode_envelope, is_binary_format, parse_envelope
+
+__all__ = ["DATA_FIELD", "Decoded", "decode_entry", "encode_envelope", "event_envelope"]
 
 DATA_FIELD = "__data__"
 
 
-def encode_envelope(payload: bytes | str, headers: Mapping[str, str]) -> bytes:
-    data = payload.decode() if isinstance(payload, bytes) else payload
-    return orjson.dumps({"data": data, "headers": dict(headers)})
-
-
-class JSONMessageFormat(BinaryMessageFormatV1):
-    """Publishes the readable JSON envelope; parses it and FastStream's binary format."""
-
-    @classmethod
-    async def encode(
-        cls,
-        *,
-        message: Sequence[SendableMessage] | SendableMessage,
-        reply_to: str | None,
-        headers: dict[str, Any] | None,
-        correlation_id: str,
-        serializer: Any = None,
-        codec: Any = None,
-    ) -> bytes:
-        built = await cls.build(
-            message=message,
-            reply_to=reply_to,
-            headers=headers,
-            correlation_id=correlation_id,
-            serializer=serializer,
-            codec=codec or DefaultCodec(),
-        )
-        return encode_envelope(built.data, {k: str(v) for k, v in built.headers.items()})
+def event_envelope(event: Any, headers: Mapping[str, str]) -> bytes:
+    """The envelope of an outcome event (a ``contracts.events`` model)."""
+    return encode_envelope(
+        event.model_dump_json(),
+        {
+            "content-type": "application/json",
+            "correlation_id": event.task_id,
+            "message_id": event.event_id,
+            **headers,
+        },
+    )
 
 
 class Decoded(NamedTuple):
@@ -76,8 +60,8 @@ def decode_entry(fields: Mapping[bytes, bytes]) -> Decoded:
     raw = fields.get(DATA_FIELD.encode())
     if raw is None:
         return _plain(fields)
-    if raw.startswith(JSONMessageFormat.IDENTITY_HEADER):  # FastStream's binary format
-        data, headers = JSONMessageFormat.parse(raw)
+    if is_binary_format(raw):  # FastStream's binary format
+        data, headers = parse_envelope(raw)
         return Decoded(_json_or_text(data), _strings(headers))
     try:
         envelope = orjson.loads(raw)

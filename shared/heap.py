@@ -2,14 +2,14 @@
 
 A long-running service allocates most of its objects once, at start-up (modules,
 pydantic models, FastAPI's routes, clients), and Python's full collection rescans all of
-them whenever enough new objects have survived. In the gateway that froze the event
-loop: 1 status read in 100 took about 85 ms instead of 9 (wrk, 8 connections), and
-reads/s rose from 1,215 to 1,637 once the start-up heap was frozen.
+them whenever enough new objects have survived: in the gateway that froze the event
+loop for the status reads caught behind it (BENCHMARKS.md has the figures).
 """
 
-import ctypes
 import gc
 import threading
+
+from shared.adapters.glibc import malloc_trim
 
 
 def freeze_startup_heap() -> None:
@@ -27,11 +27,10 @@ def trim_malloc_arenas_every(
     ``stop``), in a daemon thread: glibc's ``malloc_trim``; elsewhere nothing (None).
 
     glibc keeps what a thread frees in that thread's arena: the projector's resident
-    memory rose in steps (+12 MB over 200,000 tasks, in three soaks) while its Python
-    heap stayed flat (tracemalloc), and trimming every 60 s kept it flat."""
-    try:
-        trim = ctypes.CDLL("libc.so.6").malloc_trim
-    except (OSError, AttributeError):
+    memory rose in steps while its Python heap stayed flat, and trimming kept it flat
+    (BENCHMARKS.md, the soak)."""
+    trim = malloc_trim()
+    if trim is None:
         return None
     stopped = stop or threading.Event()
 

@@ -86,6 +86,7 @@ class CommonSettings(BaseSettings):
     stream_failed: str = Streams.FAILED
     stream_tasks_dlq: str = Streams.TASKS_DLQ
     stream_lifecycle: str = Streams.LIFECYCLE
+    stream_status_changes: str = Streams.STATUS_CHANGES
     consumer_group: str = Field(
         default="summarization-dispatcher", description="The dispatchers' consumer group."
     )

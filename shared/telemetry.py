@@ -109,9 +109,9 @@ def _flag(name: str) -> bool:
 
 @functools.cache
 def tracer() -> trace.Tracer:
-    """The project's tracer. Made once (``get_tracer`` builds a new one per call, 4 % of
-    the projector's CPU); made before ``configure_tracing``, it is the API's proxy, which
-    follows the provider installed later."""
+    """The project's tracer. Made once (``get_tracer`` builds a new one per call, a cost
+    seen in the projector's profile); made before ``configure_tracing``, it is the API's
+    proxy, which follows the provider installed later."""
     return trace.get_tracer(TRACER_NAME)
 
 

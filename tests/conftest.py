@@ -48,6 +48,7 @@ def isolated_env(redis_url: str, namespace: str, tmp: Path) -> dict[str, str]:
         "STREAM_FAILED": f"{namespace}.failed",
         "STREAM_TASKS_DLQ": f"{namespace}.tasks.dlq",
         "STREAM_LIFECYCLE": f"{namespace}.lifecycle",
+        "STREAM_STATUS_CHANGES": f"{namespace}.status-changes",
         "PROJECTOR_GROUP": f"{namespace}-projector",
         "QUEUE_SESSION": f"{namespace}.long_running",
         "QUEUE_PROFILE": f"{namespace}.quick",

@@ -4,9 +4,10 @@
     summarization redrive submit (--id ID ... | --match TEXT | --all) [--dlq ...] [--dry-run]
 
 A redriven entry is published on ``summarization.requested`` again with its original
-task id and idempotency key; its status record is reset to PENDING (so the new run shows
-in the status view), its old Celery result and dispatch record are forgotten, and the
-dead-letter entry is deleted.
+task id and idempotency key; its status record goes back to PENDING (the ``redrive``
+transition: the new run shows in the status view, the earlier attempts are kept), its
+old Celery result and dispatch record are forgotten, and the dead-letter entry is
+deleted.
 """
 
 import json
@@ -20,7 +21,7 @@ from celery import Celery
 
 from shared.envelope import DATA_FIELD, encode_envelope
 from shared.settings import CommonSettings
-from shared.status_view import reset_for_redrive
+from shared.task_state import StateConfig, StateWriter, redrive
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ class Redrive:
         self._s = settings
         self._redis = client
         self._celery = celery
+        self._state = StateWriter(client, StateConfig.of(settings))
         self.streams = {
             "requested": settings.stream_requested_dlq,
             "tasks": settings.stream_tasks_dlq,
@@ -91,12 +93,14 @@ class Redrive:
             return f"skipped {letter.entry_id}: payload is not a JSON object, cannot redrive"
         task_id = letter.task_id
         if task_id:
-            reset_for_redrive(self._redis, self._s.key_prefix, task_id, self._s.status_ttl_seconds)
+            self._state.apply(redrive(task_id))
             self._celery.backend.forget(task_id)
         headers = {"content-type": "application/json", "redrive_of": letter.entry_id}
         if letter.fields.get("traceparent"):
             headers["traceparent"] = letter.fields["traceparent"]
         event = {k: v for k, v in payload.items() if k not in ("event_id", "occurred_at")}
+        if letter.fields.get("idempotency_key"):  # a task's, kept in its record
+            event.setdefault("idempotency_key", letter.fields["idempotency_key"])
         pipe = self._redis.pipeline(transaction=True)
         pipe.xadd(
             self._s.stream_requested,

@@ -27,12 +27,18 @@ from services.dispatcher.reclaim import Reclaimer
 from services.dispatcher.redispatch import Redispatcher
 from services.dispatcher.sender import CelerySender
 from services.dispatcher.settings import DispatcherSettings
+from shared.adapters.faststream import (
+    JSONMessageFormat,
+    batch_entries,
+    ensure_running,
+    unparsed_batch,
+)
 from shared.celery_app import make_celery
-from shared.envelope import JSONMessageFormat, decode_entry
+from shared.envelope import decode_entry
 from shared.logging import get_logger
 from shared.ops_server import OpsServer
 from shared.redis_client import async_redis, broker_security, sync_redis
-from shared.status_view import PendingRecords
+from shared.task_state import AsyncStateWriter, StateConfig
 from shared.telemetry import configure_tracing
 
 log = get_logger(__name__)
@@ -49,21 +55,9 @@ async def ensure_group(client: aioredis.Redis, stream: str, group: str) -> bool:
     return True
 
 
-ENTRIES = "entries"
-"""Where ``unparsed_batch`` keeps the batch's entries (ids stay in ``message_ids``)."""
-
-
-async def unparsed_batch(msg: Any, original: Any) -> Any:
-    """FastStream's message for a batch, its entries left undecoded: the handler decodes
-    each one itself. FastStream's own parser decodes the whole batch at once, and one
-    entry it cannot read (not UTF-8, headers that are not an object) failed the batch
-    before the handler saw it, holding up every entry read with it."""
-    return await original({**msg, "data": [], ENTRIES: msg["data"]})
-
-
 async def raw_batch(msg: Any, _: Any) -> Any:
-    """The handler's argument: the batch as read (entry ids and fields)."""
-    return msg.raw_message
+    """The handler's argument: the batch as read, (entry id, fields) pairs."""
+    return batch_entries(msg)
 
 
 class DispatcherService:
@@ -87,10 +81,10 @@ class DispatcherService:
             settings,
             self.redis,
             CelerySender(
-                make_celery(settings, results=False, sent_events=False, batch_sends=True),
+                make_celery(settings, results=False, batch_sends=True),
                 settings.queues,
             ),
-            PendingRecords(self.redis, settings.key_prefix, settings.status_ttl_seconds),
+            AsyncStateWriter(self.redis, StateConfig.of(settings)),
         )
         self.groups_recreated = 0
         self.group_recreated_at = ""
@@ -119,10 +113,7 @@ class DispatcherService:
             # Entries are decoded here, one at a time and the same way the reclaimer
             # does (FastStream's batch parser does not lift a plain entry's traceparent
             # field): an entry that cannot be read is dead-lettered on its own.
-            entries = [
-                Entry(entry_id.decode(), *decode_entry(fields))
-                for entry_id, fields in zip(raw["message_ids"], raw[ENTRIES], strict=True)
-            ]
+            entries = [Entry(entry_id.decode(), *decode_entry(fields)) for entry_id, fields in raw]
             structlog.contextvars.clear_contextvars()
             await dispatcher.handle_batch(entries, ack=True)
 
@@ -151,9 +142,8 @@ class DispatcherService:
                     GROUPS_RECREATED.inc()
                     self.group_recreated_at = datetime.now(UTC).isoformat()
                     log.error("consumer_group_recreated", group=self.settings.consumer_group)
-                if not self.subscriber.running:
-                    log.warning("subscriber_restarting")
-                    await self.subscriber.start()
+                if await ensure_running(self.subscriber):
+                    log.warning("subscriber_restarted")
             except Exception as exc:
                 log.warning("group_check_failed", error=str(exc))
 

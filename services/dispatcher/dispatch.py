@@ -22,19 +22,20 @@ from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 from contracts.events import SummarizationRequested
 from services.dispatcher.metrics import DEAD_LETTERED, DISPATCHED, DUPLICATES
 from services.dispatcher.parsing import InvalidEvent, parse_request
-from services.dispatcher.sender import SendFailed
+from services.dispatcher.rejection import rejection, usable_task_id
+from services.dispatcher.sender import Send, SendFailed
 from services.dispatcher.settings import DispatcherSettings
 from shared import keys
 from shared.dead_letters import dead_letter
 from shared.logging import get_logger
-from shared.status_view import PendingRecords
+from shared.task_state import AsyncStateWriter, accept
 from shared.telemetry import context_from, current_traceparent, tracer, use_context
 
 log = get_logger(__name__)
 
 
 class Sender(Protocol):
-    async def send_many(self, batch: Sequence[tuple[SummarizationRequested, Context]]) -> None: ...
+    async def send_many(self, batch: Sequence[Send]) -> None: ...
 
 
 class Outcome(StrEnum):
@@ -61,6 +62,8 @@ class _Valid:
     span: Span
     context: Context
     """The producer's context with ``span`` current: the entry's sends run in it."""
+    attempts_before: int = 0
+    """Attempts the task had in earlier runs (a redriven task)."""
 
 
 @dataclass
@@ -68,7 +71,7 @@ class Dispatcher:
     settings: DispatcherSettings
     redis: aioredis.Redis
     sender: Sender
-    pending: PendingRecords
+    state: AsyncStateWriter
 
     async def handle(self, entry: Entry) -> Outcome:
         """Process one entry. Raises only when the entry must stay pending (retry later)."""
@@ -97,6 +100,7 @@ class Dispatcher:
         try:
             if invalid:
                 await self._dead_letter(invalid)
+                await self._fail_refused(invalid)
                 for entry, _ in invalid:
                     outcomes[entry.entry_id] = Outcome.DEAD_LETTERED
             to_send = await self._record(valid, outcomes)
@@ -151,16 +155,17 @@ class Dispatcher:
             else:
                 unique[item.event.task_id] = item
         firsts = list(unique.values())
-        traced = [
-            (item.event, current_traceparent(item.context).get("traceparent", ""))
+        recordings = [
+            accept(item.event, current_traceparent(item.context).get("traceparent", ""))
             for item in firsts
         ]
-        results = await self.pending.record_many(traced, unless_sent=True)
+        results = await self.state.apply_many(recordings)
         to_send = []
         for item, result in zip(firsts, results, strict=True):
-            if result < 0:
+            if result.code < 0:
                 self._duplicate(item, outcomes)
             else:
+                item.attempts_before = int(result.value or 0)
                 to_send.append(item)
         return to_send
 
@@ -175,7 +180,7 @@ class Dispatcher:
         DUPLICATES.inc()
 
     async def _send(self, to_send: list[_Valid]) -> None:
-        batch = [(item.event, item.context) for item in to_send]
+        batch = [Send(item.event, item.context, item.attempts_before) for item in to_send]
         try:
             await self.sender.send_many(batch)
         except SendFailed as exc:
@@ -225,3 +230,17 @@ class Dispatcher:
             with use_context(context_from(entry.headers)):
                 log.warning("event_dead_lettered", reason=exc.reason, entry_id=entry.entry_id)
             DEAD_LETTERED.labels("invalid").inc()
+
+    async def _fail_refused(self, invalid: list[tuple[Entry, InvalidEvent]]) -> None:
+        """A refused entry that names a usable task id ends that task as FAILURE, with
+        its failure event (once: a redelivered entry changes nothing more); unless the
+        task was already sent (a bad copy of a good request fails nothing)."""
+        for entry, exc in invalid:
+            task_id = usable_task_id(entry.body)
+            if task_id is None:
+                continue
+            applied = await self.state.apply(
+                rejection(entry.body, task_id, exc.reason, entry.headers)
+            )
+            if applied.code == 2:
+                log.warning("request_refused", task_id=task_id, reason=exc.reason)

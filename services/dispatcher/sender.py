@@ -2,14 +2,14 @@
 
 import asyncio
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from celery import Celery
 from kombu.exceptions import BatchPublishError  # type: ignore[attr-defined]  # (kombu 5.7; stubs older)
 from opentelemetry import context as otel_context
 
 from contracts.events import SummarizationRequested
-from contracts.streams import TaskNames
+from contracts.streams import TaskHeaders, TaskNames
 from contracts.types import DEFAULT_TENANT, Kind
 from shared.celery_app import kwargs_repr
 from shared.logging import get_logger
@@ -31,6 +31,15 @@ def task_call(event: SummarizationRequested) -> tuple[str, dict[str, object]]:
     if event.transcript is not None:
         kwargs["transcript"] = [t.model_dump(mode="json") for t in event.transcript]
     return TaskNames.SESSION, kwargs
+
+
+class Send(NamedTuple):
+    """One task to send: its request, the trace context to send it in, and the attempts
+    its task had in earlier runs (a header, so the worker numbers its attempts on)."""
+
+    event: SummarizationRequested
+    context: otel_context.Context
+    attempts_before: int = 0
 
 
 class SendFailed(Exception):
@@ -58,17 +67,15 @@ class CelerySender:
         self._app = app
         self._queues = queues
 
-    def send_many_sync(
-        self, batch: Sequence[tuple[SummarizationRequested, otel_context.Context]]
-    ) -> None:
+    def send_many_sync(self, batch: Sequence[Send]) -> None:
         with self._app.producer_or_acquire() as producer:
             if len(batch) > 1 and producer.supports_batch_publish:
                 try:
                     # kombu's publish batch: the LPUSHes buffered, then sent in one pipeline
                     # (one round trip, not one per task) as the block exits
                     with producer.batch(max_size=len(batch) + 1):
-                        for event, trace_context in batch:
-                            self._send(producer, event, trace_context)
+                        for send in batch:
+                            self._send(producer, send)
                     return
                 except Exception as exc:
                     # failed before the pipeline ran: nothing went out; the pipeline failed
@@ -83,17 +90,19 @@ class CelerySender:
                     )
             sent = 0
             try:
-                for event, trace_context in batch:
-                    self._send(producer, event, trace_context)
+                for send in batch:
+                    self._send(producer, send)
                     sent += 1
             except Exception as exc:
                 raise SendFailed(sent, exc) from exc
 
-    def _send(
-        self, producer: Any, event: SummarizationRequested, trace_context: otel_context.Context
-    ) -> None:
+    def _send(self, producer: Any, send: Send) -> None:
+        event = send.event
         name, kwargs = task_call(event)
-        token = otel_context.attach(trace_context)
+        headers = (
+            {TaskHeaders.ATTEMPTS_BEFORE: send.attempts_before} if send.attempts_before else {}
+        )
+        token = otel_context.attach(send.context)
         try:
             self._app.send_task(
                 name,
@@ -104,13 +113,12 @@ class CelerySender:
                 argsrepr="()",
                 kwargsrepr=kwargs_repr(kwargs),
                 ignore_result=True,
+                headers=headers,
             )
         finally:
             otel_context.detach(token)
 
-    async def send_many(
-        self, batch: Sequence[tuple[SummarizationRequested, otel_context.Context]]
-    ) -> None:
+    async def send_many(self, batch: Sequence[Send]) -> None:
         """Send in order; raises ``SendFailed`` saying how many went out before a failure."""
         if batch:
             await asyncio.to_thread(self.send_many_sync, batch)

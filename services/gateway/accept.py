@@ -16,6 +16,8 @@ from services.gateway.idempotency import body_hash
 from shared import keys
 from shared.logging import get_logger
 from shared.status_view import read_record
+from shared.task_state import TransitionName
+from shared.task_state import accept as accept_request
 from shared.telemetry import current_traceparent
 
 log = get_logger(__name__)
@@ -84,7 +86,8 @@ async def accept(gateway: Gateway, event: SummarizationRequested) -> None:
     settings = gateway.settings
     async with gateway.redis.pipeline(transaction=False) as pipe:
         # the PENDING record, then the event: one round trip
-        gateway.pending.queue(pipe, event, current_traceparent().get("traceparent", ""))
+        recording = accept_request(event, current_traceparent().get("traceparent", ""))
+        gateway.state.queue(pipe, recording)
         await gateway.broker.publish(
             event.model_dump(mode="json", exclude_none=True),
             stream=settings.stream_requested,
@@ -98,7 +101,7 @@ async def accept(gateway: Gateway, event: SummarizationRequested) -> None:
     if isinstance(recorded, Exception):
         # e.g. NOSCRIPT on a new Redis: write it now (the dispatcher would create it
         # too, whichever comes first; the other changes nothing)
-        await gateway.pending.record(event)
+        await gateway.state.apply(recording)
     # the request's later lines (uvicorn's access line) name the task too
     structlog.contextvars.bind_contextvars(task_id=event.task_id)
     log.info("request_accepted", kind=event.kind.value)
@@ -112,7 +115,7 @@ async def _republish_if_lost(
         return
     prefix = gateway.settings.key_prefix
     record = await read_record(gateway.redis, prefix, task_id)
-    if record is not None and record.get("state") != "PENDING":
+    if record is not None and record.get("transition") != TransitionName.ACCEPT:
         return
     if await gateway.redis.exists(keys.dispatched(prefix, task_id)):
         return

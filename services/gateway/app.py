@@ -21,13 +21,13 @@ from services.gateway.routes import docs, health, sessions, summarization
 from services.gateway.settings import GatewaySettings
 from services.gateway.undispatched import Undispatched
 from services.gateway.validation_errors import EXCEPTION_HANDLERS
-from shared.envelope import JSONMessageFormat
+from shared.adapters.faststream import JSONMessageFormat
 from shared.heap import freeze_startup_heap
 from shared.logging import configure_logging
 from shared.metrics_multiprocess import metrics_registry
 from shared.redis_client import async_redis, broker_security
-from shared.status_view import PendingRecords
 from shared.store import Database
+from shared.task_state import AsyncStateWriter, StateConfig
 from shared.telemetry import configure_tracing
 
 
@@ -58,7 +58,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                 redis, settings.key_prefix, settings.idempotency_ttl_seconds
             ),
             backlog=Backlog(redis, settings.stream_requested, settings.consumer_group),
-            pending=PendingRecords(redis, settings.key_prefix, settings.status_ttl_seconds),
+            state=AsyncStateWriter(redis, StateConfig.of(settings)),
             undispatched=Undispatched(
                 redis, settings.stream_requested, settings.consumer_group, settings.max_backlog
             ),

@@ -13,8 +13,8 @@ from services.gateway.limits import Backlog, CandidateSlots
 from services.gateway.ratelimit import TokenBuckets
 from services.gateway.settings import GatewaySettings
 from services.gateway.undispatched import Undispatched
-from shared.status_view import PendingRecords
 from shared.store import Database
+from shared.task_state import AsyncStateWriter
 
 
 @dataclass
@@ -25,7 +25,7 @@ class Gateway:
     db: Database
     idempotency: IdempotencyKeys
     backlog: Backlog
-    pending: PendingRecords
+    state: AsyncStateWriter
     undispatched: Undispatched
     keys: KeyCache
     buckets: TokenBuckets

@@ -1,7 +1,8 @@
 """``summarization-projector`` / ``python -m services.projector``.
 
-Three loops share one projector: Celery's task events (main thread), the worker's
-durable lifecycle stream, and the reconciler.
+One projector, two inputs: the worker's durable lifecycle stream (every step of every
+task, read in a consumer group) and the reconciler (what no entry reports); Celery's
+pub/sub events give the worker heartbeats (main thread).
 """
 
 import signal
@@ -11,9 +12,9 @@ from types import FrameType
 
 from prometheus_client import REGISTRY
 
+from services.projector.heartbeats import track_heartbeats
 from services.projector.lifecycle import LifecycleConsumer
 from services.projector.projector import Projector
-from services.projector.receiver import consume_events
 from services.projector.reconciler import Reconciler
 from services.projector.results import ResultReader
 from services.projector.settings import ProjectorSettings
@@ -23,7 +24,7 @@ from shared.logging import configure_logging, get_logger
 from shared.metrics import RedisStateCollector
 from shared.ops_server import OpsServer
 from shared.redis_client import sync_redis
-from shared.status_view import TransitionWriter
+from shared.task_state import StateConfig, StateWriter
 from shared.telemetry import configure_tracing
 
 
@@ -39,20 +40,15 @@ def main() -> None:
     signal.signal(signal.SIGINT, _exit)  # Ctrl-C: the same clean stop, no traceback
     configure_tracing("projector")
     app = make_celery(settings)
-    writer = TransitionWriter(
+    writer = StateWriter(
         sync_redis(settings.redis_url, settings.redis_tls, decode=False),
-        settings.key_prefix,
-        settings.status_ttl_seconds,
-        settings.stream_maxlen,
-        settings.stream_tasks_dlq,
+        StateConfig.of(settings),
     )
     results = ResultReader(app)
-    projector = Projector(settings, writer, results)
-    lifecycle = LifecycleConsumer(
-        settings, sync_redis(settings.redis_url, settings.redis_tls), projector
-    )
-    reconciler = Reconciler(settings, writer, results, projector)
+    projector = Projector(writer, results.meta, settings.stream_lifecycle)
     state = sync_redis(settings.redis_url, settings.redis_tls)
+    lifecycle = LifecycleConsumer(settings, state, projector)
+    reconciler = Reconciler(settings, state, results, projector)
     REGISTRY.register(RedisStateCollector(state, settings))
     ping = state.ping
     OpsServer(
@@ -66,7 +62,7 @@ def main() -> None:
     threading.Thread(target=reconciler.run, name="reconciler", daemon=True).start()
     freeze_startup_heap()
     trim_malloc_arenas_every(60.0)
-    consume_events(app, projector, settings.reconnect_max_delay, settings.celery_event_grace)
+    track_heartbeats(app, settings.reconnect_max_delay)
 
 
 if __name__ == "__main__":

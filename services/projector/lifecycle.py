@@ -14,23 +14,14 @@ import redis
 
 from services.projector.projector import Projector
 from services.projector.settings import ProjectorSettings
+from shared.lifecycle import LifecycleEntry
 from shared.logging import get_logger
 from shared.streams import TRIM_LUA, age_cutoff_id
 
 log = get_logger(__name__)
 
-NUMERIC = {"timestamp": float, "retries": int}
 BATCH = 200
 """Entries a read takes at most."""
-
-
-def as_event(fields: dict[str, str]) -> dict[str, Any]:
-    """A lifecycle entry in the shape of a Celery task event."""
-    event: dict[str, Any] = dict(fields)
-    for name, convert in NUMERIC.items():
-        if name in event:
-            event[name] = convert(event[name])
-    return event
 
 
 class LifecycleConsumer:
@@ -67,8 +58,8 @@ class LifecycleConsumer:
                     last_claim = time.monotonic()
                 read = self._read()
                 if 0 < read < BATCH and self._s.lifecycle_batch_wait:
-                    # entries keep coming: let a few more gather (one read, one record
-                    # read and one write per batch: at ~1 entry a batch, 3 round trips each)
+                    # entries keep coming: let a few more gather (one read and one write
+                    # per batch: at ~1 entry a batch, 2 round trips each)
                     time.sleep(self._s.lifecycle_batch_wait)
                 delay = 0.1
             except redis.ResponseError as exc:
@@ -121,15 +112,13 @@ class LifecycleConsumer:
             self._redis.xack(self._s.stream_lifecycle, self._s.projector_group, *ids)
 
     def _apply(self, entries: list[tuple[str, dict[str, str]]]) -> None:
-        """Apply a batch: one pipeline of reads, one of writes."""
-        events = []
+        """Apply a batch, in one round trip."""
+        decoded = []
         for entry_id, fields in entries:
             if not fields:  # deleted while pending
                 continue
             try:
-                events.append(as_event(fields))
-            except (TypeError, ValueError):
+                decoded.append(LifecycleEntry.from_fields(fields))
+            except (KeyError, TypeError, ValueError):
                 log.exception("lifecycle_entry_failed", entry_id=entry_id)
-        self._projector.apply_batch(events)
-        for event in events:
-            self._projector.remember(event)
+        self._projector.apply(decoded)

@@ -2,7 +2,6 @@
 
 import contextlib
 import time
-from collections.abc import Mapping
 from datetime import datetime
 
 from prometheus_client import Counter, Gauge, Histogram
@@ -58,22 +57,25 @@ def worker_event(event_type: str, hostname: str, timestamp: float) -> None:
 
 
 def observe_outcome(
-    kind: str, status: str, stream: str, record: Mapping[str, str], dead_lettered: bool
+    kind: str, status: str, stream: str, started_at: str, finished: float, dead_lettered: bool
 ) -> None:
-    """Count one published outcome and its timings (from the status record)."""
+    """Count one published outcome, its duration (from its attempt's start) and the
+    projector's lag (from the terminal step to now, when its outcome is out)."""
     FINISHED.labels(kind, status).inc()
     PUBLISHED.labels(stream).inc()
     if dead_lettered:
         DEAD_LETTERS.inc()
-    created, started, finished = (
-        _epoch(record.get(name)) for name in ("created_at", "started_at", "finished_at")
-    )
-    if started and finished:
+    started = _epoch(started_at)
+    if started:
         DURATION.labels(kind).observe(max(0.0, finished - started))
-    if created and started:
+    PROJECTOR_LAG.observe(max(0.0, time.time() - finished))
+
+
+def observe_first_start(kind: str, created_at: str, started: float) -> None:
+    """A task's wait in the queue, from its acceptance to its first attempt's start."""
+    created = _epoch(created_at)
+    if created:
         QUEUE_WAIT.labels(kind).observe(max(0.0, started - created))
-    if record.get("projected_at") and record.get("ts"):
-        PROJECTOR_LAG.observe(max(0.0, float(record["projected_at"]) - float(record["ts"])))
 
 
 def _epoch(value: str | None) -> float | None:

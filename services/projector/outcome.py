@@ -1,79 +1,49 @@
-"""The completion and failure events the projector publishes on terminal transitions."""
+"""What a terminal lifecycle entry makes: its outcome event and, for a failure worth a
+redrive, its dead letter. Built from the entry alone (never from the status record)."""
 
 from collections.abc import Mapping
 from typing import Any
 
-import orjson
-
 from contracts.events import SummarizationCompleted, SummarizationFailed, TaskError
 from contracts.status import TaskStatus
 from shared.dead_letters import dead_letter
-from shared.envelope import encode_envelope
+from shared.lifecycle import ErrorInfo, LifecycleEntry
+from shared.task_state.changes import iso, trace_fields
 
-PERMANENT_MODULE = "shared.errors"
-
-
-def task_error(meta: Mapping[str, Any] | None, event_exception: str) -> TaskError:
-    """The error of a failed task, from the result backend (else the event's repr)."""
-    result = (meta or {}).get("result")
-    if isinstance(result, dict) and result.get("exc_type"):
-        message = result.get("exc_message")
-        if isinstance(message, list | tuple):
-            message = " ".join(str(m) for m in message)
-        return TaskError(
-            type=str(result["exc_type"]),
-            message=str(message or ""),
-            retryable=result.get("exc_module") != PERMANENT_MODULE,
-        )
-    name, _, rest = event_exception.partition("(")
-    return TaskError(
-        type=name.strip() or "Error", message=rest.rstrip(")").strip("'\"") or event_exception
-    )
-
-
-def outcome_event(
-    record: Mapping[str, str],
-    status: TaskStatus,
-    finished_at: str,
-    summary: Any = None,
-    error: TaskError | None = None,
-) -> SummarizationCompleted | SummarizationFailed:
-    common: dict[str, Any] = {
-        "task_id": record["task_id"],
-        "tenant": record.get("tenant") or None,
-        "kind": record.get("kind") or ("profile" if not record.get("session_id") else "session"),
-        "candidate_id": record.get("candidate_id") or None,
-        "session_id": record.get("session_id") or None,
-        "mode": record.get("mode") or None,
-        "attempts": max(1, int(record.get("attempts") or 1)),
-        "started_at": record.get("started_at") or None,
-        "finished_at": finished_at,
-    }
-    if status is TaskStatus.SUCCESS:
-        return SummarizationCompleted.model_validate({**common, "summary": summary})
-    assert error is not None
-    return SummarizationFailed.model_validate({**common, "status": status.value, "error": error})
-
-
-def envelope(
-    event: SummarizationCompleted | SummarizationFailed, headers: Mapping[str, str]
-) -> bytes:
-    return encode_envelope(
-        event.model_dump_json(),
-        {
-            "content-type": "application/json",
-            "correlation_id": event.task_id,
-            "message_id": event.event_id,
-            **headers,
-        },
-    )
-
-
-def summary_json(summary: Any) -> str:
-    return orjson.dumps(summary).decode()
-
+Outcome = SummarizationCompleted | SummarizationFailed
 
 TIMEOUTS = frozenset({"TaskTimedOut", "TimeLimitExceeded"})
+
+
+def task_error(error: ErrorInfo) -> TaskError:
+    return TaskError(type=error.type, message=error.message, retryable=not error.permanent)
+
+
+def _common(entry: LifecycleEntry) -> dict[str, Any]:
+    facts = entry.facts
+    if facts is None:  # an entry of a worker that predates facts: the reconciler's then
+        raise ValueError(f"terminal entry without the task's request: {entry.task_id}")
+    return {
+        "task_id": entry.task_id,
+        "tenant": facts.tenant or None,
+        "kind": facts.kind,
+        "candidate_id": facts.candidate_id or None,
+        "session_id": facts.session_id or None,
+        "mode": facts.mode or None,
+        "attempts": entry.attempt if entry.started_at else 0,
+        "started_at": entry.started_at or None,
+        "finished_at": iso(entry.timestamp),
+    }
+
+
+def completed(entry: LifecycleEntry, summary: Any) -> SummarizationCompleted:
+    return SummarizationCompleted.model_validate({**_common(entry), "summary": summary})
+
+
+def failed(entry: LifecycleEntry, status: TaskStatus, error: TaskError) -> SummarizationFailed:
+    return SummarizationFailed.model_validate(
+        {**_common(entry), "status": status.value, "error": error}
+    )
 
 
 def needs_dead_letter(error: TaskError) -> bool:
@@ -85,38 +55,39 @@ def needs_dead_letter(error: TaskError) -> bool:
     return error.retryable or error.type in TIMEOUTS
 
 
-def original_request(record: Mapping[str, str], meta: Mapping[str, Any] | None) -> dict[str, Any]:
-    """The ``summarization.requested`` event as it reached the worker (for redrive)."""
+def original_request(entry: LifecycleEntry, meta: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The ``summarization.requested`` event as it reached the worker (for redrive): the
+    entry names the request, the result backend keeps its arguments (the transcript)."""
     kwargs = (meta or {}).get("kwargs") or {}
+    facts = entry.facts
     event = {
-        "task_id": record["task_id"],
-        "tenant": record.get("tenant") or None,
-        "kind": record.get("kind") or "session",
-        "candidate_id": record.get("candidate_id") or kwargs.get("candidate_id"),
-        "session_id": record.get("session_id") or kwargs.get("session_id"),
-        "mode": record.get("mode") or kwargs.get("mode"),
-        "idempotency_key": record.get("idempotency_key"),
+        "task_id": entry.task_id,
+        "tenant": (facts.tenant if facts else "") or kwargs.get("tenant"),
+        "kind": facts.kind if facts else None,
+        "candidate_id": (facts.candidate_id if facts else "") or kwargs.get("candidate_id"),
+        "session_id": (facts.session_id if facts else "") or kwargs.get("session_id"),
+        "mode": (facts.mode if facts else "") or kwargs.get("mode"),
         "transcript": kwargs.get("transcript"),
     }
     return {k: v for k, v in event.items() if v}
 
 
 def task_dead_letter(
-    record: Mapping[str, str],
-    error: TaskError,
-    chain: list[dict[str, str]],
-    meta: Mapping[str, Any] | None,
+    entry: LifecycleEntry, error: TaskError, meta: Mapping[str, Any] | None
 ) -> dict[str, str]:
+    """A dead letter of the tasks DLQ; the transition script adds its failure chain
+    (``errors``) and the request's ``idempotency_key`` from the record."""
     why = "time limit exceeded" if error.type in TIMEOUTS else "retries exhausted"
-    return dead_letter(
+    fields = dead_letter(
         reason=f"{why}: {error.type}: {error.message}",
-        payload=original_request(record, meta),
+        payload=original_request(entry, meta),
         source=str((meta or {}).get("queue") or "celery"),
         service="projector",
-        errors=chain,
         extra={
-            "task_id": record["task_id"],
-            "attempts": record.get("attempts") or "1",
-            "trace_id": record.get("trace_id", ""),
+            "task_id": entry.task_id,
+            "attempts": entry.attempt,
+            "trace_id": trace_fields(entry.traceparent)["trace_id"],
         },
     )
+    del fields["errors"]
+    return fields

@@ -1,56 +1,86 @@
-"""Repair what lost events left stale: non-terminal records checked against the results.
+"""Repair what no lifecycle entry reports: non-terminal records checked against results.
 
-Every ``RECONCILE_INTERVAL`` seconds, tasks still non-terminal ``RECONCILE_AFTER``
-seconds after creation are looked up in Celery's result backend; a finished one is
-applied as the terminal event that never arrived (publishing its completion event, once).
+A pool process killed mid-task, a hard time limit or an entry lost with Redis' data
+leaves a record unfinished. Every ``RECONCILE_INTERVAL`` seconds, tasks still
+non-terminal ``RECONCILE_AFTER`` seconds after creation are looked up in Celery's result
+backend; a finished one is applied as the terminal entry that never came, made from the
+record and the backend's meta, through the projector like any other entry (so its
+outcome event is published, once).
 
-The backend holds every failure, and the successes of tasks sent with results (a
-``delay()`` from outside the pipeline). The dispatcher's tasks ignore their results:
-their success's durable copy is the worker's ``task-succeeded`` lifecycle entry, which
-the task appends before it is acknowledged (``services.worker.lifecycle``).
+The backend holds every failure; a pipeline task's success is not stored there (the
+dispatcher sends with ``ignore_result``): its durable copy is the worker's
+``task-succeeded`` entry, appended before the task is acknowledged.
 """
 
 import threading
 import time
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+import orjson
+import redis
+
 from services.projector.metrics import REPAIRS
 from services.projector.projector import Projector
-from services.projector.results import ResultReader
+from services.projector.results import ResultReader, error_of
 from services.projector.settings import ProjectorSettings
+from shared import keys
+from shared.lifecycle import LifecycleEntry, LifecycleEvent, TaskFacts
 from shared.logging import get_logger
-from shared.status_view import TransitionWriter
 
 log = get_logger(__name__)
 
-EVENT_FOR_STATE = {"SUCCESS": "task-succeeded", "FAILURE": "task-failed", "REVOKED": "task-revoked"}
+ENTRY_FOR_STATE = {
+    "SUCCESS": LifecycleEvent.SUCCEEDED,
+    "FAILURE": LifecycleEvent.FAILED,
+    "REVOKED": LifecycleEvent.REVOKED,
+}
 
 
-def synthetic_event(task_id: str, meta: dict[str, Any]) -> dict[str, Any] | None:
-    """The terminal task event a finished result implies (None while unfinished)."""
-    event_type = EVENT_FOR_STATE.get(str(meta.get("status")))
-    if event_type is None:
+def repair_entry(
+    task_id: str, record: Mapping[str, str], meta: Mapping[str, Any]
+) -> LifecycleEntry | None:
+    """The terminal entry a finished result implies (None while it is unfinished)."""
+    event = ENTRY_FOR_STATE.get(str(meta.get("status")))
+    if event is None:
         return None
     done = meta.get("date_done")
-    timestamp = datetime.fromisoformat(done).timestamp() if done else time.time()
-    result = meta.get("result")
-    exception = ""
-    if isinstance(result, dict) and result.get("exc_type"):
-        exception = f"{result['exc_type']}({result.get('exc_message')!r})"
-    return {"type": event_type, "uuid": task_id, "timestamp": timestamp, "exception": exception}
+    if isinstance(done, str):
+        done = datetime.fromisoformat(done)
+    return LifecycleEntry(
+        event,
+        task_id,
+        done.timestamp() if isinstance(done, datetime) else time.time(),
+        attempt=max(1, int(record.get("attempts") or 1)),
+        worker="reconciler",
+        traceparent=record.get("traceparent", ""),
+        facts=TaskFacts(
+            record.get("kind") or "session",
+            record.get("candidate_id", ""),
+            record.get("session_id", ""),
+            record.get("mode", ""),
+            record.get("tenant", ""),
+        ),
+        started_at=record.get("started_at", ""),
+        result_json=(
+            orjson.dumps(meta.get("result")).decode() if event is LifecycleEvent.SUCCEEDED else ""
+        ),
+        error=error_of(meta) if event is LifecycleEvent.FAILED else None,
+    )
 
 
 class Reconciler:
     def __init__(
         self,
         settings: ProjectorSettings,
-        writer: TransitionWriter,
+        client: redis.Redis,
         results: ResultReader,
         projector: Projector,
     ) -> None:
+        """``client`` decodes responses."""
         self._s = settings
-        self._writer = writer
+        self._redis = client
         self._results = results
         self._projector = projector
         self.repairs = 0
@@ -65,17 +95,21 @@ class Reconciler:
 
     def reconcile_once(self, limit: int = 1000) -> int:
         """One pass; returns the number of records repaired."""
+        prefix, active = self._s.key_prefix, keys.active(self._s.key_prefix)
+        older_than = time.time() - self._s.reconcile_after
+        stale: Any = self._redis.zrangebyscore(active, 0, older_than, start=0, num=limit)
         repaired = 0
-        for task_id in self._writer.stale_active(time.time() - self._s.reconcile_after, limit):
-            record = self._writer.read(task_id)
+        for task_id in stale:
+            record: dict[str, str] = self._redis.hgetall(keys.status(prefix, task_id))  # type: ignore[assignment]
             if not record or record.get("terminal") == "1":
-                self._writer.forget_active(task_id)
+                # expired, or finished: the index of active tasks only (no record changes)
+                self._redis.zrem(active, task_id)
                 continue
             meta = self._results.meta(task_id)
-            event = synthetic_event(task_id, meta) if meta else None
-            if event is not None and self._projector.on_event(event) == 2:
+            entry = repair_entry(task_id, record, meta) if meta else None
+            if entry is not None and self._projector.apply([entry]) == [2]:
                 repaired += 1
                 REPAIRS.inc()
-                log.warning("status_repaired", task_id=task_id, status=meta and meta["status"])
+                log.warning("status_repaired", task_id=task_id, status=str(meta and meta["status"]))
         self.repairs += repaired
         return repaired

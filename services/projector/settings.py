@@ -17,9 +17,6 @@ class ProjectorSettings(OpsSettings):
     reconnect_max_delay: float = Field(default=5.0, gt=0, description="Seconds.")
     projector_group: str = "summarization-projector"
     projector_consumer: str = Field(default_factory=_default_consumer)
-    celery_event_grace: float = Field(
-        default=1.0, ge=0, description="Seconds a terminal Celery event waits for the lifecycle."
-    )
     reconcile_interval: float = Field(default=15.0, gt=0, description="Seconds between passes.")
     reconcile_after: float = Field(
         default=30.0, gt=0, description="Seconds a task stays non-terminal before a check."

@@ -1,7 +1,7 @@
 """Broker messages the worker cannot read are moved aside: never fatal, never dropped.
 
 A queue item that is no kombu message at all reaches the worker as a message of content
-type ``UNDECODABLE`` whose body is the item's bytes (``shared.kombu_redis``). It, and any
+type ``UNDECODABLE`` whose body is the item's bytes (``shared.adapters.kombu``). It, and any
 message whose body cannot be decoded (a content type other than JSON, a body that is no
 JSON) or that is no task message, meets one of Celery's consumer hooks
 (``on_decode_error``, ``on_unknown_message``, ``on_invalid_task``); the worker's consumer
@@ -16,8 +16,8 @@ import orjson
 import redis
 from celery import Celery
 
+from shared.adapters.kombu import REASON_HEADER, UNDECODABLE
 from shared.dead_letters import dead_letter
-from shared.kombu_redis import REASON_HEADER, UNDECODABLE
 from shared.logging import get_logger
 from shared.redis_client import sync_redis
 from shared.settings import CommonSettings
@@ -31,6 +31,7 @@ CONF_KEY = "worker_broker_dead_letters"
 class BrokerDeadLetters:
     def __init__(self, settings: CommonSettings) -> None:
         self._url = settings.redis_url
+        self._tls = settings.redis_tls
         self._stream = settings.stream_tasks_dlq
         self._maxlen = settings.stream_maxlen
         self._client: redis.Redis | None = None
@@ -45,7 +46,7 @@ class BrokerDeadLetters:
         fields = self.fields(message, raw, exc)
         try:
             if self._client is None:
-                self._client = sync_redis(self._url)
+                self._client = sync_redis(self._url, self._tls)
             self._client.xadd(
                 self._stream,
                 fields,  # type: ignore[arg-type]

@@ -3,7 +3,7 @@
 Building the app connects to nothing; clients are made when a task or command runs.
 """
 
-from services.worker.app import create_worker_app
+from services.worker.bootstrap import build
 from services.worker.settings import WorkerSettings
 
-app = create_worker_app(WorkerSettings())
+app = build(WorkerSettings()).app

@@ -1,29 +1,22 @@
-"""A durable copy of the task lifecycle: the worker appends it to a Redis stream.
+"""The worker's side of the lifecycle stream: how entries are appended.
 
-Celery's task events travel over Redis pub/sub, so whatever is sent while no projector
-listens is lost (celery/celery#5317). The worker therefore also XADDs each step of its
-tasks to ``STREAM_LIFECYCLE`` in the same shape as Celery's events; the projector reads
-that stream in a consumer group and applies both sources through the same, idempotent
-path. ``task-succeeded`` carries the task's result as JSON (``result_json``). Each
-entry carries the ``traceparent`` of the task's run span, so the projector's
-update joins the request's trace as the run's child.
+What is appended, and when, is ``services.worker.reporting``'s; the entry format is
+``shared.lifecycle``'s. Celery's task events travel over Redis pub/sub, lost while no
+projector listens (celery/celery#5317): the stream is the durable way, read by the
+projectors in a consumer group.
 
-``task-succeeded`` is the only durable copy of a pipeline task's result (the dispatcher
-sends with ``ignore_result``). The task appends it itself, as the last step of its body
-(``succeeded``): the XADD is retried while Redis is away, for ``DURABLE_SECONDS``, as
-Celery retries a result backend write; if it still fails, the task fails with that error
-and is retried like any transient failure (a rerun finds its stored summary and appends
-again). So a task is acknowledged as done only once its result is on the stream. The
-other steps are best effort (``emit``): a failed XADD is logged, not raised; the Celery
-event still goes out, and a failure's meta is in the result backend, where the projector
-and its reconciler read it.
+``append`` is for an entry the pipeline cannot do without (a success carries the only
+copy of a pipeline task's result: the dispatcher sends with ``ignore_result``): the XADD
+is retried while Redis is away, for ``DURABLE_SECONDS``, as Celery retries a result
+backend write; then what stopped it is raised. ``emit`` is best effort: a failed XADD is
+logged, not raised (the reconciler repairs what never arrives).
 
-``task-started`` is sent without waiting for its answer (``started``), so the task's body
-does not wait a round trip for it (6 % of a pool process's time when tasks are short, in
-``bench.pipeline``). It goes out on a connection of the thread's own, outside the pool,
-and the answer is read (``settle``) before the thread's next append: every command
-there is answered and every answer read in order, so none can reach another command,
-and the started entry is on the stream before the task's next step is appended.
+``started`` sends ``task-started`` without waiting for its answer, so the task's body
+does not wait a round trip for it. It goes out on a connection of the thread's own,
+outside the pool, and the answer is read (``settle``) before the thread's next append:
+every command there is answered and every answer read in order, so none can reach
+another command, and the started entry is on the stream before the task's next step is
+appended.
 """
 
 import os
@@ -32,12 +25,11 @@ import threading
 import time
 from typing import Any
 
-import orjson
 import redis
-from celery import Celery, signals
 
-from contracts.streams import TaskNames
 from services.worker.retry import backoff_delay
+from shared.adapters.redis import DeferredReplies
+from shared.lifecycle import LifecycleEntry, LifecycleEvent
 from shared.logging import get_logger
 from shared.redis_client import sync_redis
 from shared.settings import CommonSettings
@@ -45,9 +37,8 @@ from shared.telemetry import current_traceparent
 
 log = get_logger(__name__)
 
-OUR_TASKS = frozenset({TaskNames.SESSION, TaskNames.PROFILE})
 DURABLE_SECONDS = 60.0
-"""How long ``succeeded`` keeps trying to append while Redis is away (connection errors,
+"""How long ``append`` keeps trying to append while Redis is away (connection errors,
 timeouts), backing off from 0.05 s to 2 s between tries."""
 SOCKET_TIMEOUT = 5.0
 """A reply that takes longer is a timeout (a half-open connection never answers)."""
@@ -58,7 +49,7 @@ class _OwnConnection(threading.local):
     task ids, oldest first), and the process that made it."""
 
     def __init__(self) -> None:
-        self.connection: Any = None  # (redis-py's Connection is untyped)
+        self.connection: DeferredReplies | None = None
         self.pid = 0
         self.unread: list[str] = []
 
@@ -79,36 +70,34 @@ class LifecycleStream:
             self._pid = os.getpid()
         return self._client
 
-    def _entry(self, event_type: str, task_id: str, fields: dict[str, Any]) -> dict[str, str]:
-        return {
-            "type": event_type,
-            "uuid": task_id,
-            "timestamp": repr(time.time()),
-            "hostname": self._hostname,
-            **current_traceparent(),
-            **{k: str(v) for k, v in fields.items() if v is not None},
-        }
+    def entry(self, event: LifecycleEvent, task_id: str, **fields: Any) -> LifecycleEntry:
+        """An entry of this worker, now, in the current trace context."""
+        return LifecycleEntry(
+            event,
+            task_id,
+            time.time(),
+            worker=self._hostname,
+            traceparent=current_traceparent().get("traceparent", ""),
+            **fields,
+        )
 
-    def started(self, task_id: str, retries: int) -> None:
+    def started(self, entry: LifecycleEntry) -> None:
         """Append ``task-started``, best effort, without waiting for the answer: it is read
         by the thread's next append. Nothing is raised; a failure is logged."""
+        task_id = entry.task_id
         try:
-            entry = self._entry("task-started", task_id, {"retries": retries})
             xadd: list[str] = [self._stream, "*"]
-            for field, value in entry.items():
+            for field, value in entry.to_fields().items():
                 xadd += (field, value)
             self.settle()
             own = self._own
             if own.connection is None or own.pid != os.getpid():
-                pool = self._redis().connection_pool
-                # its own: the pool's health check would read a pending answer as its PING's
-                kwargs = {**pool.connection_kwargs, "health_check_interval": 0}
                 own.connection, own.pid, own.unread = (
-                    pool.connection_class(**kwargs),
+                    DeferredReplies(self._redis()),
                     os.getpid(),
                     [],
                 )
-            own.connection.send_command("XADD", *xadd)
+            own.connection.send("XADD", *xadd)
             own.unread.append(task_id)
         except redis.RedisError as exc:
             log.warning("lifecycle_append_failed", task_id=task_id, error=str(exc))
@@ -123,10 +112,10 @@ class LifecycleStream:
         if own.pid != os.getpid():  # made by the process this one was forked from
             own.connection, own.pid, own.unread = None, 0, []
             return
-        while own.unread:
+        while own.unread and own.connection is not None:
             task_id = own.unread.pop(0)
             try:
-                own.connection.read_response()
+                own.connection.read()
             except redis.ResponseError as exc:
                 log.warning("lifecycle_append_failed", task_id=task_id, error=str(exc))
             except Exception as exc:  # the connection is gone, and its other answers
@@ -136,64 +125,31 @@ class LifecycleStream:
     def _drop_own(self) -> None:
         own = self._own
         if own.connection is not None and own.pid == os.getpid():
-            own.connection.disconnect()
+            own.connection.close()
         own.connection, own.pid, own.unread = None, 0, []
 
-    def emit(self, event_type: str, task_id: str, **fields: Any) -> None:
+    def emit(self, entry: LifecycleEntry) -> None:
         """Append one step, best effort: a Redis error is logged, not raised."""
         self.settle()
         try:
-            self._redis().xadd(self._stream, self._entry(event_type, task_id, fields))  # type: ignore[arg-type]
+            self._redis().xadd(self._stream, entry.to_fields())  # type: ignore[arg-type]
         except redis.RedisError as exc:
-            log.warning("lifecycle_append_failed", task_id=task_id, error=str(exc))
+            log.warning("lifecycle_append_failed", task_id=entry.task_id, error=str(exc))
 
-    def succeeded(self, task_id: str, result: Any) -> None:
-        """Append ``task-succeeded`` with the result as JSON (``result_json``: the projector
-        needs no result backend), retrying while Redis is away; raises what stopped it."""
+    def append(self, entry: LifecycleEntry) -> None:
+        """Append one step, retrying while Redis is away; raises what stopped it."""
         self.settle()
-        result_json = orjson.dumps(result).decode()
-        entry = self._entry("task-succeeded", task_id, {"result_json": result_json})
+        fields = entry.to_fields()
         deadline = time.monotonic() + DURABLE_SECONDS
         tries = 0
         while True:
             try:
-                self._redis().xadd(self._stream, entry)  # type: ignore[arg-type]
+                self._redis().xadd(self._stream, fields)  # type: ignore[arg-type]
                 return
             except (redis.ConnectionError, redis.TimeoutError) as exc:
                 delay = backoff_delay(tries, 0.05, 2.0)
                 if time.monotonic() + delay > deadline:
                     raise
-                log.warning("lifecycle_append_retrying", task_id=task_id, error=str(exc))
+                log.warning("lifecycle_append_retrying", task_id=entry.task_id, error=str(exc))
                 time.sleep(delay)
                 tries += 1
-
-
-def connect_lifecycle(app: Celery, stream: LifecycleStream) -> None:
-    """Append started / retried / failed / revoked of our tasks, best effort (the task
-    appends ``task-succeeded`` itself: ``LifecycleStream.succeeded``).
-
-    ``task-started`` carries the attempt (``retries``), so Celery's ``task-received``
-    adds nothing the projector needs and is not copied."""
-
-    def ours(name: object) -> bool:
-        return name in OUR_TASKS
-
-    @signals.task_prerun.connect(weak=False)
-    def started(task_id: str = "", task: Any = None, **_: Any) -> None:
-        if task is not None and ours(task.name):
-            stream.started(task_id, task.request.retries)
-
-    @signals.task_retry.connect(weak=False)
-    def retried(sender: Any = None, request: Any = None, reason: Any = None, **_: Any) -> None:
-        if sender is not None and ours(sender.name) and request is not None:
-            stream.emit("task-retried", request.id, exception=repr(reason), retries=request.retries)
-
-    @signals.task_failure.connect(weak=False)
-    def failed(sender: Any = None, task_id: str = "", exception: Any = None, **_: Any) -> None:
-        if sender is not None and ours(sender.name):
-            stream.emit("task-failed", task_id, exception=repr(exception))
-
-    @signals.task_revoked.connect(weak=False)
-    def revoked(request: Any = None, expired: bool = False, **_: Any) -> None:
-        if request is not None and ours(request.name):
-            stream.emit("task-revoked", request.id, expired="1" if expired else "")

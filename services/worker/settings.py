@@ -23,11 +23,6 @@ class WorkerSettings(OpsSettings):
     worker_pool: Literal["prefork", "threads", "solo"] = "prefork"
     worker_queues: str = Field(default="", description="Comma-separated; default: both queues.")
     worker_prefetch_multiplier: int = Field(default=1, ge=1)
-    worker_event_flush_seconds: float = Field(
-        default=0.1,
-        ge=0,
-        description="Task events are published this long after the first one buffered.",
-    )
     worker_timer_purge_seconds: float = Field(
         default=30.0,
         gt=0,

@@ -37,7 +37,7 @@ class SimulatedWork:
             raise SimulatedTransientError("simulated failure of the first attempt")
         found = _DIRECTIVE.search(first)
         seconds = float(found.group(1)) if found else self._seconds
-        if seconds > 0:  # sleep(0) still yields the CPU: 6-10 % of a pool process's time
+        if seconds > 0:  # sleep(0) would still yield the CPU, at every task
             time.sleep(seconds)
         return self._engine.summarize_session(source)
 

@@ -3,6 +3,7 @@
 from collections.abc import Callable
 from typing import Any
 
+import orjson
 import structlog
 from celery import Celery, Task
 from celery.exceptions import SoftTimeLimitExceeded
@@ -13,9 +14,11 @@ from services.worker import jobs
 from services.worker.context import ContextHolder
 from services.worker.lifecycle import LifecycleStream
 from services.worker.metrics import TaskRun
+from services.worker.reporting import attempt_of, terminal
 from services.worker.retry import backoff_delay
 from shared.celery_app import kwargs_repr
 from shared.errors import PermanentTaskError, TaskTimedOut
+from shared.lifecycle import LifecycleEvent
 from shared.logging import get_logger
 
 log = get_logger(__name__)
@@ -37,8 +40,11 @@ def register_tasks(app: Celery, holder: ContextHolder, lifecycle: LifecycleStrea
         "acks_late": True,
         "reject_on_worker_lost": True,
         "max_retries": settings.retry_max,
-        # the dispatcher sends with ignore_result; a failure's meta (exception type,
-        # message and module, arguments) is still what the projector and reconciler read
+        # expected failures: Celery logs them without a traceback (``task_failed_permanently``
+        # below is the warning), unexpected ones keep theirs
+        "throws": (PermanentTaskError,),
+        # the dispatcher sends with ignore_result; a failure's meta (exception type and
+        # message, arguments) is still what the reconciler and a dead letter read
         "store_errors_even_if_ignored": True,
     }
 
@@ -50,12 +56,15 @@ def register_tasks(app: Celery, holder: ContextHolder, lifecycle: LifecycleStrea
             task_id=task_id,
             tenant=kwargs.get("tenant"),
             candidate_id=kwargs.get("candidate_id"),
-            attempt=request.retries + 1,
+            attempt=attempt_of(request),
         )
         measured = TaskRun(KINDS.get(str(task.name), "other"), settings.summarizer_engine)
         try:
             result = job(holder.get(), task_id=task_id, **kwargs)
-            lifecycle.succeeded(task_id, result)
+            result_json = orjson.dumps(result).decode()
+            lifecycle.append(
+                terminal(lifecycle, LifecycleEvent.SUCCEEDED, task, result_json=result_json)
+            )
             if request.retries:  # an earlier attempt stored its RETRY meta: not the outcome
                 task.backend.forget(task_id)
             measured.succeeded()

@@ -194,6 +194,7 @@ def test_invalid_events_are_dead_lettered_and_valid_ones_around_them_go_through(
     assert reasons[0].startswith("invalid summarization.requested: kind:")
     assert reasons[1].startswith("payload is not a JSON object: ")
     assert {e["payload"] for e in entries} >= {"this is not json"}
-    assert api.get("/summarization/task-status/bad-kind").status_code == 404
+    refused = api.get("/summarization/task-status/bad-kind").json()  # its publisher learns
+    assert (refused["status"], refused["error_detail"]["type"]) == ("FAILURE", "InvalidRequest")
     group = stack.env["CONSUMER_GROUP"]
     assert r.xpending(stream, group)["pending"] == 0, "every entry acknowledged"

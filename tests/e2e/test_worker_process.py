@@ -1,4 +1,4 @@
-"""The worker's main process, run for real (prefork): readiness, task events, timers."""
+"""The worker's main process, run for real (prefork): readiness, monitors' events, timers."""
 
 import base64
 import json
@@ -25,7 +25,6 @@ def worker(stack_env: dict[str, str], tmp_path: Path) -> Iterator[Stack]:
         "SUMMARIZER_ENGINE": "fake",
         "LOG_LEVEL": "DEBUG",
         "WORKER_TIMER_PURGE_SECONDS": "1",
-        "WORKER_EVENT_FLUSH_SECONDS": "2",
     }
     stack = Stack(env, tmp_path)
     try:
@@ -75,26 +74,26 @@ def _send(settings: CommonSettings, i: int) -> Any:
 
 
 def _event_subscriber(settings: CommonSettings) -> Any:
-    """A pub/sub subscription to the worker's batched task events."""
+    """A pub/sub subscription to the worker's task events (one or a batch a message)."""
     subscriber = redis.Redis.from_url(settings.redis_url).pubsub()
-    subscriber.psubscribe(f"{settings.celery_key_prefix}*celeryev/task.multi")
+    subscriber.psubscribe(f"{settings.celery_key_prefix}*celeryev/task.*")
     return subscriber
 
 
 def _task_events(
-    subscriber: Any, until: Callable[[list[dict[str, Any]]], bool]
+    subscriber: Any, until: Callable[[list[dict[str, Any]]], bool], timeout: float = 15
 ) -> tuple[list[dict[str, Any]], int]:
-    """Celery task events read off the pub/sub channel until ``until`` holds (or 15 s),
-    and the number of messages they came in."""
+    """Celery task events read off the pub/sub channel until ``until`` holds (or the
+    timeout), and the number of messages they came in."""
     events: list[dict[str, Any]] = []
     messages = 0
-    deadline = time.monotonic() + 15
+    deadline = time.monotonic() + timeout
     while not until(events) and time.monotonic() < deadline:
         message = subscriber.get_message(timeout=0.5)
         if message is not None and message["type"] == "pmessage":
             messages += 1
-            body = json.loads(message["data"])["body"]
-            events += json.loads(base64.b64decode(body))
+            body = json.loads(base64.b64decode(json.loads(message["data"])["body"]))
+            events += body if isinstance(body, list) else [body]
     return events, messages
 
 
@@ -102,20 +101,27 @@ def _succeeded(count: int) -> Callable[[list[dict[str, Any]]], bool]:
     return lambda events: sum(e["type"] == "task-succeeded" for e in events) >= count
 
 
-def test_task_events_are_published_in_batches(
+def test_task_events_are_off_until_a_monitor_turns_them_on(
     worker: Stack, stack_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """A task's steps reach the projector on the lifecycle stream: no task event is
+    published for nobody. Flower turns them on (``enable_events``), as any monitor may."""
     settings = _settings(stack_env, monkeypatch)
     subscriber = _event_subscriber(settings)
-    for i in range(10):  # one at a time: Celery alone would publish each task's events apart
-        _send(settings, i).get(timeout=60)
-
-    events, messages = _task_events(subscriber, _succeeded(10))
+    _send(settings, 0).get(timeout=60)
+    events, _ = _task_events(subscriber, _succeeded(1), timeout=2)
+    assert events == []
+    _enable_events(settings)
+    _send(settings, 1).get(timeout=60)
+    events, _ = _task_events(subscriber, _succeeded(1))
     subscriber.close()
-    kinds = [event["type"] for event in events]
-    for kind in ("task-received", "task-started", "task-succeeded"):
-        assert kinds.count(kind) == 10, kinds
-    assert messages <= 5, f"{len(events)} task events in {messages} messages"
+    assert [e["type"] for e in events if e["type"] == "task-succeeded"] == ["task-succeeded"]
+
+
+def _enable_events(settings: CommonSettings) -> None:
+    """What Flower does when it starts: ask every worker for task events."""
+    app = make_celery(settings)
+    wait_for(lambda: app.control.enable_events(reply=True, timeout=1), 20, "enable_events")
 
 
 def test_a_retried_task_still_shows_ids_not_its_transcript(
@@ -128,6 +134,7 @@ def test_a_retried_task_still_shows_ids_not_its_transcript(
     secret = "[[fail-first]] my salary at Initech was 91,000"
     try:
         stack.start("worker")
+        _enable_events(settings)  # as Flower does, where these arguments are shown
         result = make_celery(settings).send_task(
             "summarization.summarize_session",
             kwargs={
@@ -148,25 +155,6 @@ def test_a_retried_task_still_shows_ids_not_its_transcript(
     retry = received[1]
     assert "<1 turns>" in retry["kwargs"]
     assert "Initech" not in json.dumps(received)
-
-
-def test_task_events_still_buffered_are_published_when_the_worker_stops(
-    stack_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    settings = _settings(stack_env, monkeypatch)
-    env = {**stack_env, "SUMMARIZER_ENGINE": "fake", "WORKER_EVENT_FLUSH_SECONDS": "600"}
-    stack = Stack(env, tmp_path)
-    subscriber = _event_subscriber(settings)
-    try:
-        stack.start("worker")
-        for i in range(3):
-            _send(settings, i).get(timeout=60)
-    finally:
-        stack.stop()  # SIGTERM: a warm shutdown, long before the 600 s flush
-    events, _ = _task_events(subscriber, _succeeded(3))
-    subscriber.close()
-    kinds = [event["type"] for event in events]
-    assert kinds.count("task-succeeded") == 3, kinds
 
 
 def test_cancelled_time_limit_timers_are_swept(

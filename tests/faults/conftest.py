@@ -108,7 +108,7 @@ class Probe:
         """The records of tasks that did not succeed (for assertion messages)."""
         records = [self.r.hgetall(f"{self.env['KEY_PREFIX']}task:{t}") for t in ids]
         return [
-            {k: r.get(k, "") for k in ("task_id", "status", "state", "error_type", "error")}
+            {k: r.get(k, "") for k in ("task_id", "status", "transition", "error_type", "error")}
             for r in records
             if r.get("status") != "SUCCESS"
         ]

@@ -4,17 +4,20 @@ recorder: what reaches Celery is the e2e and fault tests' business)."""
 import asyncio
 from collections.abc import AsyncIterator, Sequence
 
+import orjson
 import pytest
 import redis.asyncio as aioredis
-from opentelemetry.context import Context
 
-from contracts.events import SummarizationRequested
+from contracts.events import SummarizationFailed
+from contracts.status import TaskStatus
+from contracts.types import Kind
 from services.dispatcher.dispatch import Dispatcher, Entry, Outcome
 from services.dispatcher.redispatch import Redispatcher
-from services.dispatcher.sender import SendFailed
+from services.dispatcher.sender import Send, SendFailed
 from services.dispatcher.settings import DispatcherSettings
 from shared import keys
-from shared.status_view import PendingRecords
+from shared.status_view import read_record, to_response
+from shared.task_state import AsyncStateWriter, StateConfig
 
 
 class Recorder:
@@ -22,13 +25,15 @@ class Recorder:
 
     def __init__(self, fail_after: int | None = None) -> None:
         self.sent: list[str] = []
+        self.sends: list[Send] = []
         self.fail_after = fail_after
 
-    async def send_many(self, batch: Sequence[tuple[SummarizationRequested, Context]]) -> None:
-        for count, (event, _) in enumerate(batch):
+    async def send_many(self, batch: Sequence[Send]) -> None:
+        for count, send in enumerate(batch):
             if self.fail_after is not None and count == self.fail_after:
                 raise SendFailed(count, ConnectionError("broker gone"))
-            self.sent.append(event.task_id)
+            self.sent.append(send.event.task_id)
+            self.sends.append(send)
 
 
 def entry(n: int, task_id: str | None = None) -> Entry:
@@ -51,8 +56,7 @@ async def parts(
 def dispatcher(
     settings: DispatcherSettings, client: aioredis.Redis, sender: Recorder
 ) -> Dispatcher:
-    pending = PendingRecords(client, settings.key_prefix, settings.status_ttl_seconds)
-    return Dispatcher(settings, client, sender, pending)
+    return Dispatcher(settings, client, sender, AsyncStateWriter(client, StateConfig.of(settings)))
 
 
 async def test_a_batch_is_sent_once_per_task_and_bad_entries_are_dead_lettered(
@@ -145,3 +149,60 @@ async def test_a_batch_is_acknowledged_only_once_every_entry_has_its_outcome(
     outcomes = await dispatcher(settings, client, Recorder()).handle_batch(nothing, ack=True)
     assert outcomes == [Outcome.DEAD_LETTERED, Outcome.DUPLICATE]
     assert (await client.xpending(stream, group))["pending"] == 0
+
+
+def _failed_events(raw: list[tuple[str, dict[str, str]]]) -> list[SummarizationFailed]:
+    return [
+        SummarizationFailed.model_validate_json(orjson.loads(fields["__data__"])["data"])
+        for _, fields in raw
+    ]
+
+
+async def test_an_invalid_request_with_a_task_id_ends_in_failure_with_one_event(
+    parts: tuple[DispatcherSettings, aioredis.Redis],
+) -> None:
+    """A publisher learns the outcome of a bad request where it learns a good one's: the
+    task's status is FAILURE (not 404) and one ``summarization.failed`` event says why."""
+    settings, client = parts
+    body = {"task_id": "bad-1", "kind": "session", "candidate_id": "c", "session_id": "s"}
+    bad = Entry("1-0", {**body, "mode": "GOSSIP"}, {})
+    sending = dispatcher(settings, client, Recorder())
+    assert await sending.handle_batch([bad]) == [Outcome.DEAD_LETTERED]
+    [(_, letter)] = await client.xrange(settings.stream_requested_dlq)
+    assert "mode: Input should be" in letter["reason"]
+
+    record = await read_record(client, settings.key_prefix, "bad-1")
+    status = to_response("bad-1", record)
+    assert status.status is TaskStatus.FAILURE
+    assert status.error_detail is not None
+    assert status.error_detail.type == "InvalidRequest"
+    assert status.error_detail.message == letter["reason"]
+    assert not status.error_detail.retryable
+    [event] = _failed_events(await client.xrange(settings.stream_failed))
+    assert (event.task_id, event.kind, event.session_id) == ("bad-1", Kind.SESSION, "s")
+    assert event.status == "FAILURE"
+    assert event.error.type == "InvalidRequest"
+    assert event.error.message == letter["reason"]
+    assert not event.error.retryable
+
+    # a redelivery of the entry adds a dead letter, never a second outcome
+    assert await sending.handle_batch([bad]) == [Outcome.DEAD_LETTERED]
+    assert await client.xlen(settings.stream_failed) == 1
+
+
+async def test_an_invalid_request_leaves_an_unusable_or_dispatched_task_id_alone(
+    parts: tuple[DispatcherSettings, aioredis.Redis],
+) -> None:
+    settings, client = parts
+    sending = dispatcher(settings, client, Recorder())
+    await sending.handle_batch([entry(1)])  # t1 sent
+    batch = [
+        Entry("2-0", {"task_id": "no spaces allowed", "kind": "profile"}, {}),
+        Entry("3-0", {"task_id": "t1", "kind": "meeting", "candidate_id": "c"}, {}),
+    ]
+    assert await sending.handle_batch(batch) == [Outcome.DEAD_LETTERED] * 2
+    assert await client.xlen(settings.stream_failed) == 0
+    assert await read_record(client, settings.key_prefix, "no spaces allowed") is None
+    record = await read_record(client, settings.key_prefix, "t1")
+    assert record is not None
+    assert record["status"] == "PENDING", "the task already sent is not failed by a copy"

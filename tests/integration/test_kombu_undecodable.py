@@ -10,7 +10,7 @@ import pytest
 import redis
 from kombu import Connection, Consumer, Exchange, Producer, Queue
 
-from shared.kombu_redis import REASON_HEADER, UNDECODABLE, Transport
+from shared.adapters.kombu import REASON_HEADER, UNDECODABLE, Transport
 
 GARBAGE: list[tuple[bytes, str]] = [
     (b"not json at all", "JSONDecodeError"),

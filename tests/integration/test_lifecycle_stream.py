@@ -9,7 +9,18 @@ import redis
 from structlog.testing import capture_logs
 
 from services.worker.lifecycle import LifecycleStream
+from shared.lifecycle import ErrorInfo, LifecycleEntry, LifecycleEvent, TaskFacts
 from shared.settings import CommonSettings
+
+E = LifecycleEvent
+
+
+def step(
+    stream: LifecycleStream, event: LifecycleEvent, task_id: str, **fields: object
+) -> LifecycleEntry:
+    if event.is_terminal:
+        fields.setdefault("facts", TaskFacts("session", "c", "s", "SELF_REPORT"))
+    return stream.entry(event, task_id, **fields)  # type: ignore[arg-type]
 
 
 @pytest.fixture
@@ -36,15 +47,15 @@ def test_started_is_appended_and_its_answer_read_by_the_next_append(
     lifecycle: tuple[LifecycleStream, redis.Redis, str],
 ) -> None:
     stream, client, name = lifecycle
-    stream.started("t-1", retries=0)
+    stream.started(step(stream, E.STARTED, "t-1"))
     assert _unread(stream) == ["t-1"], "the task did not wait for the answer"
-    stream.succeeded("t-1", {"overview": []})
+    stream.append(step(stream, E.SUCCEEDED, "t-1", result_json='{"overview": []}'))
     assert _unread(stream) == []
     assert _steps(client, name) == [("task-started", "t-1"), ("task-succeeded", "t-1")]
     [started] = [f for _, f in client.xrange(name) if f["type"] == "task-started"]  # type: ignore[union-attr]
     assert started["retries"] == "0"
-    stream.started("t-2", retries=1)  # the same connection again, its answers in step
-    stream.emit("task-failed", "t-2", exception="ValueError('x')")
+    stream.started(step(stream, E.STARTED, "t-2", retries=1))  # the same connection again
+    stream.emit(step(stream, E.FAILED, "t-2", error=ErrorInfo("ValueError", "x")))
     assert _steps(client, name)[2:] == [("task-started", "t-2"), ("task-failed", "t-2")]
 
 
@@ -53,15 +64,15 @@ def test_a_refused_started_is_logged_by_the_next_append_and_raises_nothing(
 ) -> None:
     stream, client, name = lifecycle
     client.set(name, "not a stream")
-    stream.started("t-1", retries=0)  # WRONGTYPE, read later
+    stream.started(step(stream, E.STARTED, "t-1"))  # WRONGTYPE, read later
     with capture_logs() as logs:
         stream.settle()
     [warning] = [e for e in logs if e["event"] == "lifecycle_append_failed"]
     assert warning["task_id"] == "t-1"
     assert "WRONGTYPE" in warning["error"]
     client.delete(name)
-    stream.started("t-2", retries=0)
-    stream.succeeded("t-2", {})
+    stream.started(step(stream, E.STARTED, "t-2"))
+    stream.append(step(stream, E.SUCCEEDED, "t-2", result_json="{}"))
     assert _steps(client, name) == [("task-started", "t-2"), ("task-succeeded", "t-2")]
 
 
@@ -69,7 +80,7 @@ def test_started_while_redis_is_away_is_logged_not_raised(monkeypatch: pytest.Mo
     monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")  # nothing listens there
     stream = LifecycleStream(CommonSettings())
     with capture_logs() as logs:
-        stream.started("t-1", retries=0)
+        stream.started(step(stream, E.STARTED, "t-1"))
     [warning] = [e for e in logs if e["event"] == "lifecycle_append_failed"]
     assert warning["task_id"] == "t-1"
     assert _unread(stream) == []
@@ -86,11 +97,11 @@ def test_each_thread_reads_its_own_answers(
 
     def task(task_id: str) -> None:
         try:
-            stream.started(task_id, retries=0)
+            stream.started(step(stream, E.STARTED, task_id))
             assert _unread(stream) == [task_id]
             connections[task_id] = id(stream._own.connection)
             both_started.wait(5)  # the other thread's answer is unread too
-            stream.succeeded(task_id, {"overview": [task_id]})
+            stream.append(step(stream, E.SUCCEEDED, task_id, result_json="{}"))
             assert _unread(stream) == []
         except BaseException as exc:
             errors.append(exc)

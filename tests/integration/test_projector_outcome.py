@@ -1,25 +1,28 @@
-"""The projector finishes a task from what carries its result (real Redis; the result
-backend replaced by a stub that returns a chosen meta)."""
+"""The projector finishes a task from its terminal lifecycle entry alone (real Redis; the
+result backend replaced by a stub that returns a chosen meta)."""
 
 import time
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 import pytest
 import redis
-from structlog.testing import capture_logs
 
-from contracts.events import SummarizationRequested
-from contracts.status import TaskStatus
+from contracts.events import SummarizationCompleted, SummarizationFailed, SummarizationRequested
 from contracts.types import Mode, Role
 from services.projector.projector import Projector
-from services.projector.settings import ProjectorSettings
 from services.worker.summarizer import SessionSource, Turn
 from services.worker.summarizer.fake import FakeSummarizer
+from shared import keys
+from shared.lifecycle import ErrorInfo, LifecycleEntry, LifecycleEvent, TaskFacts
 from shared.redis_client import sync_redis
-from shared.status_view import Transition, TransitionWriter, pending_fields
+from shared.settings import CommonSettings
+from shared.task_state import StateConfig, StateWriter, accept
+
+E = LifecycleEvent
+FACTS = TaskFacts("session", "c", "s", "SELF_REPORT")
 
 
 class StubResults:
@@ -33,26 +36,31 @@ class StubResults:
 
 
 @pytest.fixture
-def settings(stack_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> ProjectorSettings:
+def settings(stack_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> CommonSettings:
     for key, value in stack_env.items():
         monkeypatch.setenv(key, value)
-    return ProjectorSettings()
+    return CommonSettings()
 
 
 @pytest.fixture
-def client(settings: ProjectorSettings) -> Iterator[redis.Redis]:
+def client(settings: CommonSettings) -> Iterator[redis.Redis]:
     c = sync_redis(settings.redis_url, decode=False)
     yield c
     c.close()
 
 
-def started_task(writer: TransitionWriter) -> str:
-    event = SummarizationRequested(task_id="t-1", kind="session", candidate_id="c", session_id="s")
-    fields = pending_fields(event)
-    writer.apply(Transition("t-1", TaskStatus.PENDING, time.time(), fields, may_create=True))
-    started = {"started_at": "2026-11-29T00:00:00+00:00"}
-    assert writer.apply(Transition("t-1", TaskStatus.STARTED, time.time(), started)) == 1
-    return "t-1"
+@pytest.fixture
+def writer(client: redis.Redis, settings: CommonSettings) -> StateWriter:
+    writer = StateWriter(client, StateConfig.of(settings))
+    request = SummarizationRequested(
+        task_id="t-1", kind="session", candidate_id="c", session_id="s", idempotency_key="k"
+    )
+    writer.apply(accept(request))
+    return writer
+
+
+def projector(writer: StateWriter, results: StubResults) -> Projector:
+    return Projector(writer, results.meta, "lifecycle")
 
 
 def summary() -> dict[str, Any]:
@@ -62,109 +70,106 @@ def summary() -> dict[str, Any]:
     return result
 
 
-def succeeded(task_id: str, **fields: Any) -> dict[str, Any]:
-    return {"type": "task-succeeded", "uuid": task_id, "timestamp": time.time(), **fields}
+def entry(event: LifecycleEvent, ts: float, attempt: int = 1, **fields: Any) -> LifecycleEntry:
+    if event.is_terminal:
+        fields.setdefault("facts", FACTS)
+    return LifecycleEntry(event, "t-1", ts, attempt=attempt, retries=attempt - 1, **fields)
 
 
-def test_a_success_without_its_result_waits_for_the_lifecycle_entry(
-    settings: ProjectorSettings, client: redis.Redis
-) -> None:
-    # the task was retried, then succeeded: the backend holds only the retry's meta
-    retry_meta = {"status": "RETRY", "result": {"exc_type": "ConnectionError"}}
-    results = StubResults(retry_meta)
-    writer = TransitionWriter(client, settings.key_prefix, 3600, 1000, settings.stream_tasks_dlq)
-    projector = Projector(settings, writer, results)  # type: ignore[arg-type]
-    task_id = started_task(writer)
-
-    with capture_logs() as logs:
-        assert projector.on_event(succeeded(task_id)) == 0  # Celery's copy: no result in it
-    assert [e["event"] for e in logs] == ["success_without_result_skipped"]  # not an error
-    assert writer.read(task_id)["status"] == "STARTED"
-    assert client.xlen(settings.stream_completed) == 0
-
-    result_json = orjson.dumps(summary()).decode()
-    assert projector.on_event(succeeded(task_id, result_json=result_json)) == 2
-    record = writer.read(task_id)
-    assert record["status"] == "SUCCESS"
-    assert orjson.loads(record["summary"]) == summary()
-    assert results.reads == 1  # the lifecycle entry needed no backend read
+def started_at(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).isoformat()
 
 
-def test_a_success_stored_in_the_backend_is_repaired_from_it(
-    settings: ProjectorSettings, client: redis.Redis
-) -> None:
-    results = StubResults({"status": "SUCCESS", "result": summary()})  # a delay() caller's
-    writer = TransitionWriter(client, settings.key_prefix, 3600, 1000, settings.stream_tasks_dlq)
-    projector = Projector(settings, writer, results)  # type: ignore[arg-type]
-    task_id = started_task(writer)
-    assert projector.on_event(succeeded(task_id)) == 2
-    assert orjson.loads(writer.read(task_id)["summary"]) == summary()
-
-
-def _outcome(client: redis.Redis, stream: str) -> dict[str, Any]:
+def outcome(client: redis.Redis, stream: str) -> dict[str, Any]:
     [(_, fields)] = client.xrange(stream)  # type: ignore[misc]
     event: dict[str, Any] = orjson.loads(orjson.loads(fields[b"__data__"])["data"])
     return event
 
 
-def test_a_task_started_and_finished_in_one_batch_has_its_outcome_from_after_its_start(
-    settings: ProjectorSettings, client: redis.Redis
+def test_a_task_started_and_finished_in_one_batch_has_its_outcome_from_its_entry(
+    writer: StateWriter, client: redis.Redis, settings: CommonSettings
 ) -> None:
-    """Under load a lifecycle batch holds a task's start and its end: the outcome event
-    carries that attempt and that start, not the record as it was before the batch."""
-    writer = TransitionWriter(client, settings.key_prefix, 3600, 1000, settings.stream_tasks_dlq)
-    projector = Projector(settings, writer, StubResults(None))  # type: ignore[arg-type]
-    task_id = started_task(writer)  # attempt 1 started
+    """Under load a batch holds a task's start and its end: the outcome is the terminal
+    entry's (that attempt, that start), whatever the record said before the batch."""
+    results = StubResults(None)
     now = time.time()
+    result_json = orjson.dumps(summary()).decode()
     batch = [
-        {"type": "task-retried", "uuid": task_id, "timestamp": now, "retries": 0},
-        {"type": "task-started", "uuid": task_id, "timestamp": now + 0.01, "retries": 1},
-        succeeded(task_id, timestamp=now + 0.02, result_json=orjson.dumps(summary()).decode()),
+        entry(E.STARTED, now, facts=FACTS),
+        entry(E.RETRIED, now + 0.01, error=ErrorInfo("OSError", "disk"), retry_in=0.5),
+        entry(E.STARTED, now + 0.02, 2, facts=FACTS),
+        entry(
+            E.SUCCEEDED, now + 0.03, 2, started_at=started_at(now + 0.02), result_json=result_json
+        ),
     ]
-    assert projector.apply_batch(batch) == [1, 1, 2]
-    event = _outcome(client, settings.stream_completed)
-    assert event["attempts"] == 2
-    started_at = datetime.fromisoformat(event["started_at"])
-    assert started_at == datetime.fromisoformat(writer.read(task_id)["started_at"])
-    assert started_at.timestamp() == pytest.approx(now + 0.01, abs=0.001)  # not attempt 1's
+    assert projector(writer, results).apply(batch) == [1, 1, 1, 2]
+    event = SummarizationCompleted.model_validate(outcome(client, settings.stream_completed))
+    assert event.attempts == 2
+    assert event.started_at is not None
+    assert event.started_at.timestamp() == pytest.approx(now + 0.02, abs=0.001)
+    assert event.summary.model_dump(mode="json") == summary()
+    assert results.reads == 0, "a success needs no result backend"
 
 
 def test_a_failure_in_the_batch_of_its_last_start_dead_letters_that_attempt(
-    settings: ProjectorSettings, client: redis.Redis
+    writer: StateWriter, client: redis.Redis, settings: CommonSettings
 ) -> None:
-    meta = {"status": "FAILURE", "result": {"exc_type": "OSError", "exc_message": "disk"}}
-    writer = TransitionWriter(client, settings.key_prefix, 3600, 1000, settings.stream_tasks_dlq)
-    projector = Projector(settings, writer, StubResults(meta))  # type: ignore[arg-type]
-    task_id = started_task(writer)
+    meta = {"status": "FAILURE", "kwargs": {"transcript": [{"role": "candidate", "text": "x"}]}}
     now = time.time()
+    down = ErrorInfo("OSError", "disk")
     batch = [
-        {"type": "task-retried", "uuid": task_id, "timestamp": now, "retries": 2},
-        {"type": "task-started", "uuid": task_id, "timestamp": now + 0.01, "retries": 3},
-        {"type": "task-failed", "uuid": task_id, "timestamp": now + 0.02, "exception": "OSError"},
+        entry(E.STARTED, now, 3, facts=FACTS),
+        entry(E.RETRIED, now + 0.01, 3, error=down, retry_in=2.0),
+        entry(E.STARTED, now + 0.02, 4, facts=FACTS),
+        entry(E.FAILED, now + 0.03, 4, started_at=started_at(now + 0.02), error=down),
     ]
-    assert projector.apply_batch(batch) == [1, 1, 2]
-    assert _outcome(client, settings.stream_failed)["attempts"] == 4
+    assert projector(writer, StubResults(meta)).apply(batch) == [1, 1, 1, 2]
+    event = SummarizationFailed.model_validate(outcome(client, settings.stream_failed))
+    assert (event.attempts, event.error.type, event.error.retryable) == (4, "OSError", True)
     [(_, letter)] = client.xrange(settings.stream_tasks_dlq)  # type: ignore[misc]
     assert letter[b"attempts"] == b"4"
+    assert letter[b"reason"] == b"retries exhausted: OSError: disk"
+    assert letter[b"idempotency_key"] == b"k"
+    payload = orjson.loads(letter[b"payload"])
+    assert (payload["task_id"], payload["session_id"]) == ("t-1", "s")
+    assert payload["transcript"] == meta["kwargs"]["transcript"]  # type: ignore[index]
     chain = orjson.loads(letter[b"errors"])
-    assert [entry["attempt"] for entry in chain] == ["3", "4"]  # the retry's, then the last
+    assert [link["attempt"] for link in chain] == ["3", "4"]  # the retry's, then the last
+    assert chain[0]["retry_in"] == "2.000"
 
 
 def test_a_stale_start_in_the_batch_changes_nothing(
-    settings: ProjectorSettings, client: redis.Redis
+    writer: StateWriter, client: redis.Redis, settings: CommonSettings
 ) -> None:
-    """The script ignores a non-terminal step older than the record: so does the batch."""
-    writer = TransitionWriter(client, settings.key_prefix, 3600, 1000, settings.stream_tasks_dlq)
-    projector = Projector(settings, writer, StubResults(None))  # type: ignore[arg-type]
-    task_id = started_task(writer)
     now = time.time()
     batch = [
-        {"type": "task-started", "uuid": task_id, "timestamp": now + 0.01, "retries": 1},
-        {"type": "task-started", "uuid": task_id, "timestamp": now, "retries": 5},  # older
-        succeeded(task_id, timestamp=now + 0.02, result_json=orjson.dumps(summary()).decode()),
+        entry(E.STARTED, now + 0.01, 2, facts=FACTS),
+        entry(E.STARTED, now, 6, facts=FACTS),  # older
     ]
-    assert projector.apply_batch(batch) == [1, 0, 2]
-    event = _outcome(client, settings.stream_completed)
-    assert event["attempts"] == 2
-    started_at = datetime.fromisoformat(event["started_at"])
-    assert started_at.timestamp() == pytest.approx(now + 0.01, abs=0.001)
+    assert projector(writer, StubResults(None)).apply(batch) == [1, 0]
+    record = client.hgetall(keys.status(writer.config.prefix, "t-1"))
+    assert record[b"attempts"] == b"2"  # type: ignore[index]
+
+
+def test_a_permanent_failure_is_not_dead_lettered(
+    writer: StateWriter, client: redis.Redis, settings: CommonSettings
+) -> None:
+    results = StubResults(None)
+    missing = ErrorInfo("SessionNotFound", "session s not found", permanent=True)
+    failed = entry(E.FAILED, time.time(), started_at=started_at(time.time()), error=missing)
+    assert projector(writer, results).apply([failed]) == [2]
+    assert not SummarizationFailed.model_validate(
+        outcome(client, settings.stream_failed)
+    ).error.retryable
+    assert not client.exists(settings.stream_tasks_dlq)
+    assert results.reads == 0
+
+
+def test_an_entry_that_cannot_be_projected_is_skipped_not_the_batch(
+    writer: StateWriter, client: redis.Redis, settings: CommonSettings
+) -> None:
+    now = time.time()
+    no_request = LifecycleEntry(E.SUCCEEDED, "t-1", now, result_json="{}")  # no facts
+    started = entry(E.STARTED, now, facts=FACTS)
+    assert projector(writer, StubResults(None)).apply([no_request, started]) == [0, 1]
+    assert not client.exists(settings.stream_completed)

@@ -12,7 +12,7 @@ from opentelemetry.context import Context
 from structlog.testing import capture_logs
 
 from contracts.events import SummarizationRequested
-from services.dispatcher.sender import CelerySender
+from services.dispatcher.sender import CelerySender, Send
 from services.dispatcher.settings import DispatcherSettings
 from shared.celery_app import make_celery
 
@@ -27,7 +27,7 @@ def sender(stack_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Sender
     for key, value in stack_env.items():
         monkeypatch.setenv(key, value)
     settings = DispatcherSettings()
-    app = make_celery(settings, results=False, sent_events=False, batch_sends=True)
+    app = make_celery(settings, results=False, batch_sends=True)
     return settings, CelerySender(app, settings.queues)
 
 
@@ -41,7 +41,7 @@ async def test_a_task_carries_the_transcript_but_shows_only_ids(sender: Sender) 
         transcript=[{"role": "candidate", "speaker": "Ada", "text": SECRET}],
     )
 
-    await celery_sender.send_many([(event, Context())])
+    await celery_sender.send_many([Send(event, Context())])
 
     [message] = _queued(settings)
     headers = message["headers"]
@@ -50,6 +50,7 @@ async def test_a_task_carries_the_transcript_but_shows_only_ids(sender: Sender) 
     assert headers["ignore_result"] is True  # the outcome travels on the lifecycle stream
     assert "s-1" in headers["kwargsrepr"]
     assert "<1 turns>" in headers["kwargsrepr"]
+    assert "attempts_before" not in headers, "a first run has no earlier attempts"
     assert SECRET not in json.dumps(headers)  # not in Celery's logs, not in Flower
     _, kwargs, _ = json.loads(base64.b64decode(message["body"]))
     assert kwargs["transcript"][0]["text"] == SECRET  # the task itself gets it all
@@ -62,9 +63,9 @@ def _queued(settings: DispatcherSettings) -> list[dict[str, Any]]:
     return [json.loads(message) for message in reversed(raw)]  # type: ignore[arg-type]
 
 
-def _events(n: int) -> list[tuple[SummarizationRequested, Context]]:
+def _events(n: int) -> list[Send]:
     return [
-        (
+        Send(
             SummarizationRequested(
                 task_id=f"t-{i}", kind="session", candidate_id="c-1", session_id=f"s-{i}"
             ),
@@ -114,3 +115,11 @@ async def test_a_batch_whose_pipeline_fails_is_sent_again_one_by_one(
     assert [m["headers"]["id"] for m in _queued(settings)] == ["t-0", "t-1", "t-2"]
     [warning] = [e for e in logs if e["event"] == "batch_send_failed"]
     assert (warning["tasks"], warning["maybe_queued"]) == (3, True)
+
+
+async def test_a_redriven_task_carries_its_earlier_attempts(sender: Sender) -> None:
+    settings, celery_sender = sender
+    [send] = _events(1)
+    await celery_sender.send_many([send._replace(attempts_before=4)])
+    [message] = _queued(settings)
+    assert message["headers"]["attempts_before"] == 4

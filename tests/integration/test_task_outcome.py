@@ -4,6 +4,7 @@ the task is retried like any transient failure (run eagerly, real store and Redi
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import orjson
 import pytest
 import redis
 from celery import Celery
@@ -14,6 +15,7 @@ from services.worker.context import ContextHolder
 from services.worker.settings import WorkerSettings
 from services.worker.tasks import register_tasks
 from shared.celery_app import make_celery
+from shared.lifecycle import LifecycleEntry, LifecycleEvent
 from tests.integration.test_jobs import store
 
 SESSION = demo_sessions()[0]
@@ -27,11 +29,14 @@ class FlakyLifecycle:
         self.calls = 0
         self.appended: list[tuple[str, Any]] = []
 
-    def succeeded(self, task_id: str, result: Any) -> None:
+    def entry(self, event: LifecycleEvent, task_id: str, **fields: Any) -> LifecycleEntry:
+        return LifecycleEntry(event, task_id, 1.0, **fields)
+
+    def append(self, entry: LifecycleEntry) -> None:
         self.calls += 1
         if self.calls <= self.failures:
             raise redis.ConnectionError("Redis is away")
-        self.appended.append((task_id, result))
+        self.appended.append((entry.task_id, orjson.loads(entry.result_json)))
 
 
 @pytest.fixture

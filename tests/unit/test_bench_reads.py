@@ -5,8 +5,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bench.pipeline import client_lagged, stats
+from bench.measure import stats
 from bench.reads import read_load
+from bench.scenarios import client_lagged
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ import weakref
 import pytest
 
 from shared import heap
+from shared.adapters import glibc
 from shared.heap import freeze_startup_heap, trim_malloc_arenas_every
 
 
@@ -40,7 +41,7 @@ class FakeLibc:
 
 def test_the_allocator_is_trimmed_periodically(monkeypatch: pytest.MonkeyPatch) -> None:
     libc = FakeLibc()
-    monkeypatch.setattr(heap.ctypes, "CDLL", lambda name: libc)
+    monkeypatch.setattr(heap, "malloc_trim", lambda: libc.malloc_trim)
     stop = threading.Event()
     thread = trim_malloc_arenas_every(0.01, stop)
     try:
@@ -59,5 +60,6 @@ def test_without_glibc_nothing_is_started(monkeypatch: pytest.MonkeyPatch) -> No
     def missing(name: str) -> ctypes.CDLL:
         raise OSError(f"{name}: cannot open shared object file")
 
-    monkeypatch.setattr(heap.ctypes, "CDLL", missing)
+    monkeypatch.setattr(glibc.ctypes, "CDLL", missing)
+    assert glibc.malloc_trim() is None
     assert trim_malloc_arenas_every(0.01) is None  # no thread, no error

@@ -4,7 +4,7 @@ import time
 
 from kombu.asynchronous.timer import Timer
 
-from services.worker.timers import purge_cancelled
+from shared.adapters.kombu import purge_cancelled
 
 
 def _noop() -> None:

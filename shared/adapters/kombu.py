@@ -1,18 +1,20 @@
-"""kombu's Redis transport, with two repairs: neither losing Redis nor a bad queue item
-may stop a worker.
+"""kombu internals: a Redis transport that neither losing Redis nor a bad queue item
+may stop, and a sweep of the event loop's cancelled timers.
 
-When the broker connection drops, Celery closes the channel and kombu's QoS tries to
-put the unacknowledged messages back on their queues through that same, now gone,
-connection. The AttributeError / ConnectionError that raises escapes as an
+**Losing Redis.** When the broker connection drops, Celery closes the channel and kombu's
+QoS tries to put the unacknowledged messages back on their queues through that same,
+now gone, connection. The AttributeError / ConnectionError that raises escapes as an
 "Unrecoverable error" and leaves the worker alive but no longer consuming (the
 celery/celery#8030 family of reports); acks of tasks that finish during the outage fail
 the same way. Here those operations are skipped instead: the messages stay in Redis'
 unacked index and the visibility-timeout sweep restores them (tasks are idempotent).
-It also reuses its synchronous Redis client instead of building one per operation.
+It also reuses its synchronous Redis client instead of building one per operation
+(``Channel._create_client``). Relies on ``QoS.restore_unacked`` / ``ack`` / ``reject`` /
+``restore_visible`` and ``QoS._delivered``.
 
-And an item on a queue that is no kombu message (``LPUSH long_running 'not json'``)
-must not stop a worker either: kombu decodes each item as it pops it, before any
-consumer sees it, and its error ended the worker ("Unrecoverable error:
+**A bad queue item.** An item on a queue that is no kombu message (``LPUSH long_running
+'not json'``) must not stop a worker either: kombu decodes each item as it pops it,
+before any consumer sees it, and its error ended the worker ("Unrecoverable error:
 JSONDecodeError"), or, for JSON without a kombu message's fields, was taken for a lost
 connection (a KeyError) and the item vanished. Such an item is delivered instead as a
 message of content type ``UNDECODABLE`` whose body is the item's bytes, exactly: no
@@ -20,16 +22,27 @@ consumer accepts that content type, so kombu hands it to the consumer's public
 ``on_decode_error`` hook (Celery's ``Consumer.on_decode_error``), which decides what
 becomes of it; until then it is held unacknowledged like any delivered message. The
 popped bytes exist only inside kombu's private ``Channel._brpop_read``, so this module
-overrides it (a copy, but for the delivery); ``tests/unit/test_kombu_contract.py`` pins
-that method and the others this relies on, and fails when a kombu upgrade changes one.
+overrides it (a copy, but for the delivery).
+
+**The timers.** For every task, Celery's prefork pool arms a time-limit timer in the
+worker's main process and cancels it when the task ends; kombu's timer only marks a
+cancelled entry, which stays (with its arguments) until the time it was set for
+(celery/celery#1129, #5200), so the process grows with the tasks of the last soft time
+limit (BENCHMARKS.md). ``purge_cancelled`` drops them from ``Timer._queue``; kombu has
+no public way to.
+
+``tests/contracts/test_kombu.py`` and ``tests/contracts/test_kombu_sources.py`` pin every
+internal this relies on, and fail when a kombu upgrade changes one.
 """
 
 import base64
+import heapq
 import uuid
 from collections.abc import Callable
 from queue import Empty
 from typing import Any
 
+from kombu.asynchronous.timer import Timer
 from kombu.transport import redis as kombu_redis
 from kombu.transport import virtual
 from kombu.utils.encoding import bytes_to_str
@@ -205,3 +218,18 @@ class Channel(kombu_redis.Channel):
 
 class Transport(kombu_redis.Transport):
     Channel = Channel
+
+
+def purge_cancelled(timer: Timer) -> int:
+    """Drop the cancelled entries from ``timer``'s queue; return how many went.
+
+    The queue is rebuilt in place: the hub's scheduler iterates over this very list.
+    """
+    queue = timer._queue
+    live = [item for item in queue if not item.entry.canceled]
+    removed = len(queue) - len(live)
+    if removed:
+        heapq.heapify(live)
+        queue[:] = live
+        log.debug("cancelled_timers_purged", removed=removed, left=len(live))
+    return removed

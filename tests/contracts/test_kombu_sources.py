@@ -1,4 +1,4 @@
-"""The kombu internals ``shared.kombu_redis`` depends on, pinned to the kombu they were
+"""The kombu internals ``shared.adapters.kombu`` depends on, pinned to the kombu they were
 read in. A kombu upgrade that changes one fails here, naming what to compare again."""
 
 import hashlib
@@ -15,7 +15,7 @@ READ_IN = "5.7.0"
 
 PINNED: list[tuple[Callable[..., Any], str, str]] = [
     (kombu_redis.Channel._brpop_read, "c42518699709f2df",
-     "shared.kombu_redis.Channel._brpop_read is a copy of it (but for _deliver_item): "
+     "shared.adapters.kombu.Channel._brpop_read is a copy of it (but for _deliver_item): "
      "copy the new version and keep the delivery through _deliver_item"),
     (kombu_redis.Channel._deliver_fanout_message, "06662335a70a5b62",
      "Channel._deliver_fanout_message wraps it: a broadcast that is no message must "
@@ -24,7 +24,7 @@ PINNED: list[tuple[Callable[..., Any], str, str]] = [
      "its callback must still build self.Message before QoS.append and the consumer's "
      "callback: NotAMessage is taken to mean no consumer saw the item"),
     (kombu_redis.QoS.append, "35c655f6ecc62fe6",
-     "shared.kombu_redis.Message checks what it reads (delivery_tag, "
+     "shared.adapters.kombu.Message checks what it reads (delivery_tag, "
      "delivery_info['exchange'] and ['routing_key'])"),
 ]  # fmt: skip
 
