@@ -19,6 +19,10 @@ from typing import Any
 
 import orjson
 
+UNDECODABLE_REASON = "undecodable: "
+"""Reason prefix of a broker message no worker could read: its payload is the message's
+raw bytes, not a request, so it is kept for a person to read and never redriven."""
+
 
 def dead_letter(
     *,

@@ -27,6 +27,19 @@ class Output:
     summary: SessionSummary | None
     seconds: float
 
+    @property
+    def lead(self) -> list[str]:
+        """What a reader reads first: the overview and key points (all of a baseline)."""
+        if self.summary is None:
+            return self.texts
+        return [*self.summary.overview, *self.summary.key_points]
+
+    @property
+    def words(self) -> int:
+        """Words of the distinct strings: a quote that is also an overview sentence, or
+        the same quote under two kinds of fact, is read once."""
+        return sum(len(text.split()) for text in dict.fromkeys(self.texts))
+
 
 @dataclass(frozen=True, slots=True)
 class Engine:
@@ -53,13 +66,13 @@ def _candidate_text(source: SessionSource) -> list[str]:
     return said or [t.text for t in source.turns]
 
 
-def first_chars(source: SessionSource) -> Output:
+def first_chars(source: SessionSource, chars: int = FIRST_CHARS) -> Output:
     started = time.process_time()
-    text = " ".join(" ".join(_candidate_text(source)).split())[:FIRST_CHARS]
+    text = " ".join(" ".join(_candidate_text(source)).split())[:chars]
     return Output([text], None, time.process_time() - started)
 
 
-def number_sentences(source: SessionSource) -> Output:
+def number_sentences(source: SessionSource, chars: int = NUMBER_CHARS) -> Output:
     started = time.process_time()
     kept: list[str] = []
     size = 0
@@ -67,11 +80,31 @@ def number_sentences(source: SessionSource) -> Output:
         for sentence in split_sentences(turn):
             if not _has_number(sentence):
                 continue
-            if size + len(sentence) > NUMBER_CHARS:
+            if size + len(sentence) > chars:
                 return Output(kept, None, time.process_time() - started)
             kept.append(sentence)
             size += len(sentence) + 1
     return Output(kept, None, time.process_time() - started)
+
+
+def _engine_chars(source: SessionSource) -> int:
+    """Characters of the distinct strings of the engine's summary of ``source``."""
+    from bench.eval.matching import strings
+
+    summary = ExtractiveSummarizer().summarize_session(source)
+    return sum(len(text) + 1 for text in dict.fromkeys(strings(summary.model_dump(mode="json"))))
+
+
+def first_as_long(source: SessionSource) -> Output:
+    """The first-characters baseline as long as the engine's summary of the same session:
+    what the engine's recall owes to its length alone."""
+    return first_chars(source, _engine_chars(source))
+
+
+def numbers_as_long(source: SessionSource) -> Output:
+    """The numbers baseline with as many characters as the engine's summary (it runs out
+    of sentences with numbers before that on most sessions)."""
+    return number_sentences(source, _engine_chars(source))
 
 
 def _has_number(sentence: str) -> bool:
@@ -83,5 +116,7 @@ ENGINES: dict[str, Callable[[], Engine]] = {
     "legacy": lambda: _engine("legacy", LegacyExtractiveSummarizer()),
     "first-400": lambda: Engine("first-400", first_chars),
     "numbers-1500": lambda: Engine("numbers-1500", number_sentences),
+    "first-as-long": lambda: Engine("first-as-long", first_as_long),
+    "numbers-as-long": lambda: Engine("numbers-as-long", numbers_as_long),
 }
 """The columns of the table, in order."""

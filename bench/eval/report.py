@@ -1,6 +1,7 @@
 """The table: one column per engine, one block per split."""
 
 from collections.abc import Sequence
+from statistics import median
 
 from bench.eval.scoring import Score
 
@@ -8,7 +9,7 @@ KINDS = (
     "role", "experience", "achievement", "motivation", "location", "notice", "authorization",
     "compensation", "availability", "remote", "skill", "statement", "correction",
 )  # fmt: skip
-_WIDTH = 13
+_WIDTH = 16
 
 
 def table(split: str, sessions: int, scores: Sequence[Score]) -> str:
@@ -18,6 +19,8 @@ def table(split: str, sessions: int, scores: Sequence[Score]) -> str:
         f"{split}: {sessions} sessions, {facts} facts, {words} words",
         _row("", [s.engine for s in scores]),
         _row("fact recall", [_pct(s.recall) for s in scores]),
+        _row("  in overview+points", [_pct(s.lead_recall) for s in scores]),
+        _row("summary words, median", [str(int(median(s.summary_words))) for s in scores]),
     ]
     kinds = [k for k in KINDS if scores and scores[0].total[k]]
     kinds += sorted(k for k in (scores[0].total if scores else {}) if k not in KINDS)
@@ -40,7 +43,7 @@ def table(split: str, sessions: int, scores: Sequence[Score]) -> str:
 
 
 def _row(label: str, cells: Sequence[str]) -> str:
-    return f"{label:<21}" + "".join(f"{c:>{_WIDTH}}" for c in cells)
+    return f"{label:<22}" + "".join(f"{c:>{_WIDTH}}" for c in cells)
 
 
 def _pct(value: float) -> str:
@@ -49,4 +52,4 @@ def _pct(value: float) -> str:
 
 def _if_summary(score: Score, value: int) -> str:
     """Cut sentences and grounding apply to structured summaries, not to raw text."""
-    return "-" if score.engine in ("first-400", "numbers-1500") else str(value)
+    return "-" if score.engine.startswith(("first-", "numbers-")) else str(value)

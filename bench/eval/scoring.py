@@ -17,7 +17,10 @@ from services.worker.summarizer.text import word_count
 class Score:
     engine: str
     found: Counter[str] = field(default_factory=Counter)
+    found_in_lead: int = 0
+    """Facts found in the overview and key points alone."""
     total: Counter[str] = field(default_factory=Counter)
+    summary_words: list[int] = field(default_factory=list)
     leaks: int = 0
     cut: int = 0
     ungrounded: int = 0
@@ -31,6 +34,10 @@ class Score:
     @property
     def recall(self) -> float:
         return sum(self.found.values()) / max(sum(self.total.values()), 1)
+
+    @property
+    def lead_recall(self) -> float:
+        return self.found_in_lead / max(sum(self.total.values()), 1)
 
     @property
     def ms_per_1k_words(self) -> float:
@@ -52,8 +59,10 @@ def score(engine: Engine, sessions: list[Session], profiles: list[Profile]) -> S
 def _score_session(result: Score, session: Session, output: Output) -> None:
     result.seconds += output.seconds
     result.words += sum(word_count(t.text) for t in session.source.turns)
+    result.summary_words.append(output.words)
     for fact in session.facts:
         result.total[fact.kind] += 1
+        result.found_in_lead += found(fact, output.lead)
         if found(fact, output.texts):
             result.found[fact.kind] += 1
         else:

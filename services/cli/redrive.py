@@ -19,6 +19,7 @@ import orjson
 import redis
 from celery import Celery
 
+from shared.dead_letters import UNDECODABLE_REASON
 from shared.envelope import DATA_FIELD, encode_envelope
 from shared.settings import CommonSettings
 from shared.task_state import StateConfig, StateWriter, redrive
@@ -89,6 +90,8 @@ class Redrive:
     def submit(self, letter: DeadLetter) -> str:
         """Publish the entry again; returns what was done, one line."""
         payload = letter.payload
+        if letter.fields.get("reason", "").startswith(UNDECODABLE_REASON):
+            return f"skipped {letter.entry_id}: a broker message no worker could read"
         if not isinstance(payload, dict):
             return f"skipped {letter.entry_id}: payload is not a JSON object, cannot redrive"
         task_id = letter.task_id

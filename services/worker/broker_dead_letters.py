@@ -17,7 +17,7 @@ import redis
 from celery import Celery
 
 from shared.adapters.kombu import REASON_HEADER, UNDECODABLE
-from shared.dead_letters import dead_letter
+from shared.dead_letters import UNDECODABLE_REASON, dead_letter
 from shared.logging import get_logger
 from shared.redis_client import sync_redis
 from shared.settings import CommonSettings
@@ -83,7 +83,7 @@ class BrokerDeadLetters:
             extra["payload_encoding"] = "hex"
         delivery = message.delivery_info if isinstance(message.delivery_info, dict) else {}
         return dead_letter(
-            reason=f"undecodable: {why}",
+            reason=f"{UNDECODABLE_REASON}{why}",
             payload=raw,  # text when UTF-8, else hex (payload_encoding says which)
             source=str(delivery.get("routing_key") or "celery"),
             service="worker",

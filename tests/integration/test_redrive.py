@@ -22,6 +22,7 @@ from services.projector.results import ResultReader
 from services.worker.settings import WorkerSettings
 from services.worker.summarizer.llm import LLMUnavailable
 from shared.celery_app import make_celery
+from shared.dead_letters import UNDECODABLE_REASON, dead_letter
 from shared.envelope import decode_entry
 from shared.redis_client import sync_redis
 from shared.status_view import read_record
@@ -151,3 +152,20 @@ def _lifecycle(parts: Parts) -> list[dict[str, str]]:
     entries = parts.sync.xrange(parts.settings.stream_lifecycle)  # type: ignore[union-attr]
     parts.sync.delete(parts.settings.stream_lifecycle)
     return [fields for _, fields in entries]
+
+
+def test_a_broker_message_no_worker_could_read_is_never_redriven(parts: Parts) -> None:
+    """Its payload is the raw queue item, even when that is a JSON object: published as a
+    request it would only be refused again, so it stays in the dead letter."""
+    s = parts.settings
+    fields = dead_letter(
+        reason=f"{UNDECODABLE_REASON}no task message (no task name)",
+        payload=b'{"task_id": "t-raw", "kind": "profile", "candidate_id": "c1"}',
+        source="long_running",
+        service="worker",
+    )
+    entry_id = parts.sync.xadd(s.stream_tasks_dlq, fields)  # type: ignore[arg-type]
+    [letter] = parts.redrive.select("tasks", [], None, everything=True)
+    assert parts.redrive.submit(letter).startswith(f"skipped {entry_id}")
+    assert parts.sync.xlen(s.stream_requested) == 0
+    assert parts.sync.xlen(s.stream_tasks_dlq) == 1
