@@ -11,6 +11,7 @@ from contracts.api import (
     SummarizeProfileRequest,
     SummarizeSessionRequest,
     TaskAccepted,
+    TaskStatusChange,
     TaskStatusResponse,
     TurnIn,
 )
@@ -57,6 +58,7 @@ __all__ = [
     "SummarizeSessionRequest",
     "TaskAccepted",
     "TaskStatus",
+    "TaskStatusChange",
     "TaskStatusResponse",
     "TranscriptTurn",
     "TurnIn",

@@ -60,6 +60,19 @@ class TaskStatusResponse(BaseModel):
     summary: Summary | None = None
 
 
+class TaskStatusChange(BaseModel):
+    """One change of a task's status: a ``change`` event of its status event stream, an
+    entry of the status-changes stream."""
+
+    task_id: str
+    transition: str = Field(
+        description="accept, refuse, start, retry, succeed, fail, revoke or redrive"
+    )
+    status: TaskStatus = Field(description="The status the transition led to.")
+    ts: float = Field(description="When the step happened, epoch seconds.")
+    attempt: int | None = Field(default=None, description="The attempt it belongs to.")
+
+
 class TurnIn(_Body):
     role: Role
     speaker: str = Field(default="", max_length=200)

@@ -25,6 +25,7 @@ MODELS: dict[str, type[BaseModel]] = {
     "api.summarize-profile.request": api.SummarizeProfileRequest,
     "api.task-accepted.response": api.TaskAccepted,
     "api.task-status.response": api.TaskStatusResponse,
+    "api.task-status.change": api.TaskStatusChange,
     "api.session.create": api.SessionCreate,
     "api.session.response": api.SessionOut,
 }

@@ -17,8 +17,9 @@ from services.gateway.keys import KeyCache, check_key_store
 from services.gateway.limits import Backlog, BodySizeLimit, CandidateSlots, HeaderLimits
 from services.gateway.metrics import RequestMetrics
 from services.gateway.ratelimit import TokenBuckets
-from services.gateway.routes import docs, health, sessions, summarization
+from services.gateway.routes import docs, health, sessions, status_events, summarization
 from services.gateway.settings import GatewaySettings
+from services.gateway.status_feed import StatusFeed
 from services.gateway.undispatched import Undispatched
 from services.gateway.validation_errors import EXCEPTION_HANDLERS
 from shared.adapters.faststream import JSONMessageFormat
@@ -75,11 +76,13 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                 settings.max_active_per_candidate,
                 settings.status_ttl_seconds,
             ),
+            feed=StatusFeed(redis, settings.stream_status_changes, settings.sse_max_streams),
         )
         freeze_startup_heap()
         try:
             yield
         finally:
+            await app.state.gateway.feed.close()
             await broker.stop()
             await redis.aclose()
             db.dispose()
@@ -114,6 +117,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         exclude_spans=["receive", "send"],
     )
     app.include_router(summarization.router)
+    app.include_router(status_events.router)
     app.include_router(sessions.router)
     app.include_router(health.router)
     if settings.api_docs == "admin":

@@ -12,6 +12,7 @@ from services.gateway.keys import KeyCache
 from services.gateway.limits import Backlog, CandidateSlots
 from services.gateway.ratelimit import TokenBuckets
 from services.gateway.settings import GatewaySettings
+from services.gateway.status_feed import StatusFeed
 from services.gateway.undispatched import Undispatched
 from shared.store import Database
 from shared.task_state import AsyncStateWriter
@@ -30,6 +31,7 @@ class Gateway:
     keys: KeyCache
     buckets: TokenBuckets
     slots: CandidateSlots
+    feed: StatusFeed
 
 
 async def get_gateway(request: Request) -> Gateway:

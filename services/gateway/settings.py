@@ -38,6 +38,15 @@ class GatewaySettings(CommonSettings):
     api_docs: Literal["public", "admin", "off"] = Field(
         default="public", description="/docs, /redoc, /openapi.json: open, admin key, or none."
     )
+    sse_keepalive_seconds: float = Field(
+        default=15.0, gt=0, le=300, description="Keep-alive comment on an idle event stream."
+    )
+    sse_max_streams: int = Field(
+        default=1000, ge=1, description="Open event streams per gateway process; more: 503."
+    )
+    sse_max_seconds: float = Field(
+        default=3600.0, gt=0, description="An event stream ends after this; clients resume."
+    )
     trust_caller_header: bool = Field(
         default=False,
         description="Requests without a key act as the tenant named in X-Caller-Id.",

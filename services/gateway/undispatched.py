@@ -6,12 +6,14 @@ of it. A status read that finds no record looks here before it answers 404, so a
 request accepted onto the stream is never reported as unknown.
 """
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 import redis.asyncio as aioredis
 from redis.exceptions import ResponseError
 
 from contracts.types import DEFAULT_TENANT
+from shared.status_view import record_tenant
 
 PAGE = 500
 """Entries one script call looks at: each call holds Redis for a fraction of a millisecond."""
@@ -116,6 +118,19 @@ def waiting_record(task_id: str, added: datetime, tenant: str) -> dict[str, str]
         "created_at": added.isoformat(),
         "updated_at": added.isoformat(),
     }
+
+
+async def visible_record(
+    undispatched: Undispatched, task_id: str, record: Mapping[str, str] | None, tenant: str
+) -> Mapping[str, str] | None:
+    """What a caller of ``tenant`` sees of ``task_id``: its status ``record``, else its
+    request still waiting on the stream; ``None`` when there is neither or it is another
+    tenant's (the same answer: nothing says it exists)."""
+    if record is None and (waiting := await undispatched.find(task_id)):
+        record = waiting_record(task_id, *waiting)
+    if record is not None and record_tenant(record) != tenant:
+        return None
+    return record
 
 
 def _added_at(entry_id: str) -> datetime:

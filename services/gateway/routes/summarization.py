@@ -16,8 +16,8 @@ from services.gateway.accept import CandidateBusy, Overloaded, submit
 from services.gateway.auth import AUTH_RESPONSES, Reader, Submitter
 from services.gateway.deps import GatewayDep
 from services.gateway.idempotency import IdempotencyConflict
-from services.gateway.undispatched import waiting_record
-from shared.status_view import read_record, record_tenant, to_response
+from services.gateway.undispatched import visible_record
+from shared.status_view import read_record, to_response
 
 router = APIRouter(prefix="/summarization", tags=["summarization"], responses=AUTH_RESPONSES)
 
@@ -115,11 +115,8 @@ async def task_status(task_id: str, gateway: GatewayDep, caller: Reader) -> Resp
 
     A request XADDed by another service is PENDING from the moment it is on the stream,
     before a dispatcher has read it."""
-    record = await read_record(gateway.redis, gateway.settings.key_prefix, task_id)
-    if record is None and (waiting := await gateway.undispatched.find(task_id)):
-        record = waiting_record(task_id, *waiting)
-    if record is not None and record_tenant(record) != caller.tenant:
-        record = None
+    stored = await read_record(gateway.redis, gateway.settings.key_prefix, task_id)
+    record = await visible_record(gateway.undispatched, task_id, stored, caller.tenant)
     # serialized once, here: FastAPI would validate the model again for response_model
     return Response(
         to_response(task_id, record).model_dump_json(),
