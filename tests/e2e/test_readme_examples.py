@@ -63,4 +63,8 @@ def test_readme_curl_examples_work(stack: Stack) -> None:
 
     wait_for(finished, 30, "the README's tasks to succeed", every=0.2)
     for command in gets:
-        run(command.replace("<task_id>", task_ids[0]), stack)
+        out = run(command.replace("<task_id>", task_ids[0]), stack)
+        if command.rstrip().endswith("/events"):
+            # a finished task's event stream: its status, then the end (curl returns)
+            data = [json.loads(line[5:]) for line in out.splitlines() if line.startswith("data:")]
+            assert [event["status"] for event in data] == ["SUCCESS"], out

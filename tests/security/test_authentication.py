@@ -16,6 +16,7 @@ SCOPE = {
     ("POST", "/summarization/summarize-profile"): Scope.SUBMIT,
     ("POST", "/sessions"): Scope.SUBMIT,
     ("GET", "/summarization/task-status/{task_id}"): Scope.READ,
+    ("GET", "/summarization/task-status/{task_id}/events"): Scope.READ,
     ("GET", "/sessions/{session_id}"): Scope.READ,
     ("GET", "/sessions/{session_id}/summary"): Scope.READ,
     ("GET", "/candidates/{candidate_id}/profile-summary"): Scope.READ,

@@ -99,10 +99,11 @@ def test_task_status_of_another_tenant_is_404_unknown(
         "task_id"
     ]
     assert client.get(f"/summarization/task-status/{task_id}", headers=acme).status_code == 200
-    theirs = client.get(f"/summarization/task-status/{task_id}", headers=globex)
-    nobodys = client.get("/summarization/task-status/never-seen", headers=globex)
-    assert theirs.status_code == nobodys.status_code == 404
-    assert theirs.json() == {**nobodys.json(), "task_id": task_id}
+    for suffix in ("", "/events"):  # its status, and its status followed live
+        theirs = client.get(f"/summarization/task-status/{task_id}{suffix}", headers=globex)
+        nobodys = client.get(f"/summarization/task-status/never-seen{suffix}", headers=globex)
+        assert theirs.status_code == nobodys.status_code == 404
+        assert theirs.json() == {**nobodys.json(), "task_id": task_id}
 
 
 def test_requests_carry_their_tenant_and_idempotency_keys_are_per_tenant(
@@ -160,3 +161,4 @@ def test_a_request_still_on_the_stream_is_pending_for_its_tenant_only(
         assert client.get(path, headers=owner).json()["status"] == "PENDING"
         for headers in others:
             assert client.get(path, headers=headers).status_code == 404
+            assert client.get(f"{path}/events", headers=headers).status_code == 404
