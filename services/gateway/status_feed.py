@@ -89,17 +89,19 @@ class Subscription:
 
 
 class StatusFeed:
-    def __init__(
-        self, client: aioredis.Redis, stream: str, max_streams: int, block_ms: int = 5000
-    ) -> None:
+    def __init__(self, client: aioredis.Redis, stream: str, max_streams: int) -> None:
         self._redis = client
         self._stream = stream
         self._max = max_streams
-        self._block_ms = block_ms
+        # a blocking read must answer within the client's socket timeout (redis-py's
+        # default is 5 s), else it fails, is retried and the reader reconnects in a loop
+        timeout = client.connection_pool.connection_kwargs.get("socket_timeout")
+        self._block_ms = int(1000 * min(1.0, timeout / 2 if timeout else 1.0))
         self._subscribers: dict[str, set[Subscription]] = {}
         self._count = 0
         self._reader: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
+        self._closed = False
 
     @property
     def open(self) -> int:
@@ -131,13 +133,14 @@ class StatusFeed:
             del self._subscribers[subscription.task_id]
 
     async def close(self) -> None:
+        self._closed = True  # a cancel that Python 3.11's wait_for swallows still ends it
         if self._reader is not None:
             self._reader.cancel()
             await asyncio.gather(self._reader, return_exceptions=True)
 
     async def _read(self, cursor: StreamId) -> None:
         delay = 0.1
-        while self._subscribers:
+        while self._subscribers and not self._closed:
             try:
                 reply: Any = await self._redis.xread(
                     {self._stream: format_id(cursor)}, count=1000, block=self._block_ms
