@@ -18,8 +18,8 @@ import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlsplit
 
-import httpx
 import orjson
 
 from bench.measure import command_calls, cpu_seconds, memory_mb, stats
@@ -33,24 +33,32 @@ BATCH = 100
 
 
 class Followers:
-    """N clients, each following one task: when each saw each status."""
+    """N clients, each following one task: when each saw each status. Raw HTTP/1.1 on
+    asyncio streams: httpx's pool does work in the number of open connections for every
+    one it opens or closes, and would be what is measured."""
 
     def __init__(self, url: str, key: str, task_ids: list[str]) -> None:
+        parts = urlsplit(url)
+        self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
+        self.key = key
         self.task_ids = task_ids
         self.seen: dict[str, dict[str, float]] = {t: {} for t in task_ids}
         self.closed = 0
-        limits = httpx.Limits(max_connections=len(task_ids) + 10)
-        headers = {"Authorization": f"Bearer {key}"}
-        self.client = httpx.AsyncClient(base_url=url, headers=headers, limits=limits, timeout=120)
 
     async def follow(self, task_id: str) -> None:
-        path = f"/summarization/task-status/{task_id}/events"
-        async with self.client.stream("GET", path) as response:
-            response.raise_for_status()
-            async for line in response.aiter_lines():
-                if line.startswith("data:"):
-                    status = orjson.loads(line[5:])["status"]
-                    self.seen[task_id][status] = time.time()
+        reader, writer = await asyncio.open_connection(self.host, self.port)
+        writer.write(
+            f"GET /summarization/task-status/{task_id}/events HTTP/1.1\r\n"
+            f"Host: {self.host}\r\nAuthorization: Bearer {self.key}\r\n"
+            "Connection: close\r\n\r\n".encode()
+        )
+        status_line = await reader.readline()
+        assert b" 200 " in status_line, status_line
+        while line := await reader.readline():  # one event per chunk: its lines are whole
+            if line.startswith(b"data:"):
+                status = orjson.loads(line[5:])["status"]
+                self.seen[task_id][status] = time.time()
+        writer.close()
         self.closed += 1
 
     def count(self, status: str) -> int:
@@ -112,18 +120,20 @@ async def run(args: argparse.Namespace, stack: Stack) -> None:
     await until(lambda: followers.closed == args.n)
     cpu2, xread2 = mark()
     await asyncio.gather(*following)
-    await followers.client.aclose()
-    latency = [followers.seen[t]["STARTED"] - started[t] for t in task_ids] + [
-        followers.seen[t]["SUCCESS"] - succeeded[t] for t in task_ids
-    ]
-    ms = {k: round(v * 1000, 1) for k, v in stats(latency).items()}
+
+    def latency(status: str, sent: dict[str, float]) -> dict[str, float]:
+        values = [followers.seen[t][status] - sent[t] for t in task_ids]
+        return {k: round(v * 1000, 1) for k, v in stats(values).items()}
+
     print(f"streams: {args.n}")
     print(f"gateway RSS: {rss_before} MB -> {rss_open} MB with the streams open")
     print(f"idle {args.idle:g} s: gateway CPU {cpu1 - cpu0:.2f} s, XREADs {xread1 - xread0}")
     print(
         f"delivering {2 * args.n} events: gateway CPU {cpu2 - cpu1:.2f} s, XREADs {xread2 - xread1}"
     )
-    print(f"latency, applied -> received (ms): {ms}")
+    print(f"latency, applied -> received (ms): STARTED {latency('STARTED', started)}")
+    print(f"                                     SUCCESS {latency('SUCCESS', succeeded)}")
+    print(f"client CPU (the followers): {cpu_seconds(stack)['client']:.2f} s")
     http.close()
     r.close()
 
