@@ -17,7 +17,12 @@ Tenant = Annotated[str, StringConstraints(pattern=TENANT_PATTERN)]
 DEFAULT_TENANT = "default"
 """The tenant of a request event that names none (an internal producer)."""
 
-TurnText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50_000)]
+TurnText = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=50_000, pattern=r"\S"),
+]
+"""A turn's words: at least one character that is not a space (the schema says so too, so
+a client validating against it is not surprised by a 422)."""
 
 Attempts = Annotated[int, Field(ge=0)]
 

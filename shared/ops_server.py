@@ -7,7 +7,8 @@ only by default (its metrics and readiness details are for the operator, not the
 * ``/readyz``: every dependency check passes (200) or not (503); JSON with each check's
   result and whatever the service reports about itself (e.g. a consumer group it had to
   re-create after Redis lost its data).
-* ``/metrics``: Prometheus text format from the default registry (or the one given).
+* ``/metrics``: Prometheus text format from the default registry (or the one given);
+  an admin key is needed when the server is exposed (``shared.ops_auth``).
 """
 
 import threading
@@ -19,6 +20,8 @@ import orjson
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 
 from shared.logging import get_logger
+from shared.ops_auth import Authorize, metrics_authorization
+from shared.settings import OpsSettings
 
 log = get_logger(__name__)
 
@@ -34,8 +37,10 @@ class OpsServer:
         info: Callable[[], Mapping[str, Any]] | None = None,
         host: str = "127.0.0.1",
         registry: CollectorRegistry = REGISTRY,
+        metrics_auth: Authorize | None = None,
     ) -> None:
         self.service = service
+        self.metrics_auth = metrics_auth
         self.registry = registry
         self.checks = checks
         self.info = info or dict
@@ -80,9 +85,23 @@ class OpsServer:
                     ready, body = ops.readiness()
                     self._send(200 if ready else 503, orjson.dumps(body))
                 elif path == "/metrics":
-                    self._send(200, generate_latest(ops.registry), CONTENT_TYPE_LATEST)
+                    if ops.metrics_auth is None or ops.metrics_auth(
+                        self.headers.get("Authorization")
+                    ):
+                        self._send(200, generate_latest(ops.registry), CONTENT_TYPE_LATEST)
+                    else:
+                        self._unauthorized()
                 else:
                     self._send(404, b'{"detail": "not found"}')
+
+            def _unauthorized(self) -> None:
+                body = b'{"detail": "an admin API key is needed (Authorization: Bearer ...)"}'
+                self.send_response(401)
+                self.send_header("WWW-Authenticate", "Bearer")
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
 
             def _send(self, code: int, body: bytes, ctype: str = "application/json") -> None:
                 self.send_response(code)
@@ -95,3 +114,29 @@ class OpsServer:
                 pass
 
         return Handler
+
+
+def ops_server(
+    service: str,
+    settings: OpsSettings,
+    checks: Mapping[str, Check],
+    info: Callable[[], Mapping[str, Any]] | None = None,
+    registry: CollectorRegistry = REGISTRY,
+) -> OpsServer:
+    """The service's ops server where its settings put it, ``/metrics`` guarded as they
+    say (``OPS_HOST``, ``OPS_PORT``, ``OPS_METRICS_PUBLIC``)."""
+    auth = metrics_authorization(
+        settings.ops_host,
+        settings.ops_metrics_public,
+        settings.database_url,
+        settings.api_key_cache_seconds,
+    )
+    return OpsServer(
+        service,
+        settings.ops_port,
+        checks,
+        info,
+        host=settings.ops_host,
+        registry=registry,
+        metrics_auth=auth,
+    )

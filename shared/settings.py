@@ -77,6 +77,9 @@ class CommonSettings(BaseSettings):
     database_url: str = Field(
         default="", description="Defaults to SQLite under var/, one file per REDIS_URL."
     )
+    api_key_cache_seconds: float = Field(
+        default=5.0, ge=0, le=300, description="A key lookup is reused this long (revocation lag)."
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["auto", "json", "console"] = "auto"
 
@@ -227,4 +230,8 @@ class OpsSettings(CommonSettings):
     )
     ops_port: int = Field(
         default=0, ge=0, le=65535, description="/healthz /readyz /metrics; 0 = any free port"
+    )
+    ops_metrics_public: bool = Field(
+        default=False,
+        description="/metrics without an admin key when OPS_HOST is not a loopback address.",
     )

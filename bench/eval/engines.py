@@ -40,6 +40,19 @@ class Output:
         the same quote under two kinds of fact, is read once."""
         return sum(len(text.split()) for text in dict.fromkeys(self.texts))
 
+    def first_words(self, budget: int) -> list[str]:
+        """The distinct strings in the order the summary gives them (a baseline's text as
+        it runs), cut after ``budget`` words: what a reader with that budget reads."""
+        kept: list[str] = []
+        left = budget
+        for text in dict.fromkeys(self.texts):
+            words = text.split()
+            if left <= 0:
+                break
+            kept.append(" ".join(words[:left]))
+            left -= len(words)
+        return kept
+
 
 @dataclass(frozen=True, slots=True)
 class Engine:

@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 from statistics import median
 
-from bench.eval.scoring import Score
+from bench.eval.scoring import BUDGETS, Score
 
 KINDS = (
     "role", "experience", "achievement", "motivation", "location", "notice", "authorization",
@@ -21,6 +21,9 @@ def table(split: str, sessions: int, scores: Sequence[Score]) -> str:
         _row("fact recall", [_pct(s.recall) for s in scores]),
         _row("  in overview+points", [_pct(s.lead_recall) for s in scores]),
         _row("summary words, median", [str(int(median(s.summary_words))) for s in scores]),
+    ]
+    lines += [
+        _row(f"  in first {n} words", [_pct(s.recall_within(n)) for s in scores]) for n in BUDGETS
     ]
     kinds = [k for k in KINDS if scores and scores[0].total[k]]
     kinds += sorted(k for k in (scores[0].total if scores else {}) if k not in KINDS)

@@ -12,6 +12,9 @@ from contracts.types import Mode
 from services.worker.summarizer import SessionWithSummary
 from services.worker.summarizer.text import word_count
 
+BUDGETS = (100, 200)
+"""Words of a summary's distinct text a reader reads, for the fixed-budget recall."""
+
 
 @dataclass
 class Score:
@@ -19,6 +22,8 @@ class Score:
     found: Counter[str] = field(default_factory=Counter)
     found_in_lead: int = 0
     """Facts found in the overview and key points alone."""
+    found_within: Counter[int] = field(default_factory=Counter)
+    """Facts found in the first ``n`` words of the summary's distinct text, by ``n``."""
     total: Counter[str] = field(default_factory=Counter)
     summary_words: list[int] = field(default_factory=list)
     leaks: int = 0
@@ -38,6 +43,9 @@ class Score:
     @property
     def lead_recall(self) -> float:
         return self.found_in_lead / max(sum(self.total.values()), 1)
+
+    def recall_within(self, budget: int) -> float:
+        return self.found_within[budget] / max(sum(self.total.values()), 1)
 
     @property
     def ms_per_1k_words(self) -> float:
@@ -60,9 +68,12 @@ def _score_session(result: Score, session: Session, output: Output) -> None:
     result.seconds += output.seconds
     result.words += sum(word_count(t.text) for t in session.source.turns)
     result.summary_words.append(output.words)
+    within = {n: output.first_words(n) for n in BUDGETS}
     for fact in session.facts:
         result.total[fact.kind] += 1
         result.found_in_lead += found(fact, output.lead)
+        for n, texts in within.items():
+            result.found_within[n] += found(fact, texts)
         if found(fact, output.texts):
             result.found[fact.kind] += 1
         else:

@@ -36,7 +36,7 @@ from shared.adapters.faststream import (
 from shared.celery_app import make_celery
 from shared.envelope import decode_entry
 from shared.logging import get_logger
-from shared.ops_server import OpsServer
+from shared.ops_server import OpsServer, ops_server
 from shared.redis_client import async_redis, broker_security, sync_redis
 from shared.task_state import AsyncStateWriter, StateConfig
 from shared.telemetry import configure_tracing
@@ -168,12 +168,11 @@ class DispatcherService:
                 "redispatched": self.redispatcher.redispatched,
             }
 
-        return OpsServer(
+        return ops_server(
             "dispatcher",
-            self.settings.ops_port,
+            self.settings,
             {"redis": client.ping, "consumer_group": group_exists},
             info,
-            host=self.settings.ops_host,
         )
 
     async def stop(self) -> None:

@@ -27,9 +27,6 @@ class GatewaySettings(CommonSettings):
         default=10, ge=0, description="Unfinished tasks per candidate before 429; 0 = no limit."
     )
 
-    api_key_cache_seconds: float = Field(
-        default=5.0, ge=0, le=300, description="A key lookup is reused this long (revocation lag)."
-    )
     rate_limit_per_second: float = Field(
         default=50.0, ge=0, description="Default refill of a key's bucket; 0 = no limit."
     )

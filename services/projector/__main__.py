@@ -22,7 +22,7 @@ from shared.celery_app import make_celery
 from shared.heap import freeze_startup_heap, trim_malloc_arenas_every
 from shared.logging import configure_logging, get_logger
 from shared.metrics import RedisStateCollector
-from shared.ops_server import OpsServer
+from shared.ops_server import ops_server
 from shared.redis_client import sync_redis
 from shared.task_state import StateConfig, StateWriter
 from shared.telemetry import configure_tracing
@@ -51,12 +51,11 @@ def main() -> None:
     reconciler = Reconciler(settings, state, results, projector)
     REGISTRY.register(RedisStateCollector(state, settings))
     ping = state.ping
-    OpsServer(
+    ops_server(
         "projector",
-        settings.ops_port,
+        settings,
         {"redis": ping},
         lambda: {"service": "projector", "reconciler_repairs": reconciler.repairs},
-        host=settings.ops_host,
     ).start()
     threading.Thread(target=lifecycle.run, name="lifecycle", daemon=True).start()
     threading.Thread(target=reconciler.run, name="reconciler", daemon=True).start()

@@ -32,7 +32,7 @@ from shared.celery_app import make_celery
 from shared.heap import freeze_startup_heap
 from shared.logging import configure_logging, get_logger
 from shared.metrics_multiprocess import metrics_registry, remove_metrics_dir, use_metrics_dir
-from shared.ops_server import OpsServer
+from shared.ops_server import ops_server
 from shared.redis_client import sync_redis
 from shared.store import Database
 from shared.telemetry import configure_tracing
@@ -126,9 +126,7 @@ def main(argv: list[str] | None = None) -> None:
 
     broker = sync_redis(settings.celery_broker_url, settings.redis_tls)
     checks: dict[str, Callable[[], object]] = {"broker": broker.ping, "celery": celery_ping}
-    OpsServer(
-        "worker", settings.ops_port, checks, host=settings.ops_host, registry=metrics_registry()
-    ).start()
+    ops_server("worker", settings, checks, registry=metrics_registry()).start()
     args = [
         "--quiet",  # no banner printed past the logs: celery_logs logs its facts
         "worker",

@@ -39,10 +39,11 @@ def test_always_failing_task_is_retried_dead_lettered_and_redriven(
     assert [c["attempt"] for c in chain] == ["1", "2", "3", "4"]
     at = [datetime.fromisoformat(c["at"]).timestamp() for c in chain]
     gaps = [b - a for a, b in itertools.pairwise(at)]
-    # The delays grow: each gap is at least the configured 0.5, 1, 2 s (less 5 % for the
-    # two clocks the events come from). A gap may be longer than the next one: a retry
-    # waits behind the other tasks' attempts queued meanwhile.
-    assert all(gap >= 0.95 * 0.5 * 2**n for n, gap in enumerate(gaps)), gaps
+    # The delays grow: each gap is at least most of the configured 0.5, 1, 2 s. A failure's
+    # time is taken when its entry is written, after the retry was scheduled, so on a busy
+    # machine a gap can come out some tens of ms short of its delay. A gap may be longer
+    # than the next one: a retry waits behind the other tasks' attempts queued meanwhile.
+    assert all(gap >= 0.8 * 0.5 * 2**n for n, gap in enumerate(gaps)), gaps
     figures = probe.report("always failing, before fix", ids, f"gaps {[round(g, 2) for g in gaps]}")
     assert figures.duplicate_effects == 0
 

@@ -205,3 +205,21 @@ def test_a_version_1_profile_still_parses_and_a_completed_event_carries_v2() -> 
     again = SummarizationCompleted.model_validate_json(done.model_dump_json())
     assert isinstance(again.summary, ProfileSummary)
     assert again.summary.facts[0].changed
+
+
+@pytest.mark.parametrize("text", [" ", "\n\t  "])
+def test_a_blank_turn_is_invalid_by_the_schema_as_by_the_service(text: str) -> None:
+    """A client that validates against the published schema is not surprised by a 422:
+    the schema's pattern (a JSON Schema pattern matches anywhere, as ``re.search``) refuses
+    what the service refuses."""
+    import re
+
+    from contracts.api import SessionCreate
+
+    turn = SessionCreate.model_json_schema()["$defs"]["TurnIn"]["properties"]["text"]
+    assert re.search(turn["pattern"], text) is None
+    assert re.search(turn["pattern"], " a ") is not None
+    with pytest.raises(ValidationError):
+        SessionCreate.model_validate(
+            {"candidate_id": "c1", "turns": [{"role": "candidate", "text": text}]}
+        )
