@@ -9,7 +9,6 @@ import subprocess
 import sys
 import time
 import uuid
-from datetime import datetime
 from typing import Any
 
 import httpx
@@ -121,22 +120,12 @@ def store_session(env: dict[str, str]) -> None:
     """Store ``SESSION`` as ``POST /sessions`` does, its date included (the HTTP scenarios
     post it again: the same content is a no-op, another date a conflict)."""
     from shared.store import Database
-    from shared.store import repository as repo
+    from tests.transcripts import store_transcript
 
     db = Database(env["DATABASE_URL"])
     try:
         db.create_schema()
-        with db.session() as session:
-            repo.create_session(
-                session,
-                session_id=SESSION["session_id"],
-                candidate_id=SESSION["candidate_id"],
-                candidate_name=SESSION.get("candidate_name"),
-                mode=SESSION["mode"],
-                title=SESSION.get("title"),
-                occurred_at=datetime.fromisoformat(SESSION["occurred_at"]),
-                turns=[(t["role"], t.get("speaker", ""), t["text"]) for t in SESSION["turns"]],
-            )
+        store_transcript(db, SESSION, dated=True)
     finally:
         db.dispose()
 

@@ -37,9 +37,10 @@ def to_source(doc: dict[str, Any], mode: Mode | None = None) -> SessionSource:
     )
 
 
-def store_transcript(db: Database, doc: dict[str, Any]) -> None:
+def store_transcript(db: Database, doc: dict[str, Any], dated: bool = False) -> None:
     """Store a transcript (or a demo session) as a session, as ``POST /sessions`` would
-    (undated; the same content again is a no-op)."""
+    (undated unless ``dated``; the same content again is a no-op)."""
+    occurred = doc.get("occurred_at") if dated else None
     with db.session() as session:
         repo.create_session(
             session,
@@ -49,6 +50,6 @@ def store_transcript(db: Database, doc: dict[str, Any]) -> None:
             candidate_name=doc.get("candidate_name"),
             mode=doc["mode"],
             title=doc.get("title"),
-            occurred_at=None,
+            occurred_at=datetime.fromisoformat(occurred) if occurred else None,
             turns=[(t["role"], t.get("speaker", ""), t["text"]) for t in doc["turns"]],
         )
