@@ -126,9 +126,12 @@ def test_a_stopped_projector_pages_through_alertmanager(
         def projector_up() -> bool:
             query = f"http://127.0.0.1:{prometheus_port}/api/v1/query"
             try:
-                result = httpx.get(query, params={"query": 'up{job="projector"}'}).json()
+                response = httpx.get(query, params={"query": 'up{job="projector"}'})
             except httpx.HTTPError:
                 return False
+            if response.status_code != 200:  # 503 "Service Unavailable" while it starts
+                return False
+            result = response.json()
             return [r["value"][1] for r in result["data"]["result"]] == ["1"]
 
         wait_for(projector_up, 60, "Prometheus scraping the projector")
