@@ -90,21 +90,24 @@ class OpsServer:
                     ):
                         self._send(200, generate_latest(ops.registry), CONTENT_TYPE_LATEST)
                     else:
-                        self._unauthorized()
+                        self._send(
+                            401,
+                            b'{"detail": "an admin API key is needed (Authorization: Bearer ...)"}',
+                            headers={"WWW-Authenticate": "Bearer"},
+                        )
                 else:
                     self._send(404, b'{"detail": "not found"}')
 
-            def _unauthorized(self) -> None:
-                body = b'{"detail": "an admin API key is needed (Authorization: Bearer ...)"}'
-                self.send_response(401)
-                self.send_header("WWW-Authenticate", "Bearer")
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def _send(self, code: int, body: bytes, ctype: str = "application/json") -> None:
+            def _send(
+                self,
+                code: int,
+                body: bytes,
+                ctype: str = "application/json",
+                headers: Mapping[str, str] | None = None,
+            ) -> None:
                 self.send_response(code)
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
                 self.send_header("Content-Type", ctype)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()

@@ -2,7 +2,6 @@
 result backend replaced by a stub that returns a chosen meta)."""
 
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,7 +16,6 @@ from services.worker.summarizer import SessionSource, Turn
 from services.worker.summarizer.fake import FakeSummarizer
 from shared import keys
 from shared.lifecycle import ErrorInfo, LifecycleEntry, LifecycleEvent, TaskFacts
-from shared.redis_client import sync_redis
 from shared.settings import CommonSettings
 from shared.task_state import StateConfig, StateWriter, accept
 
@@ -33,20 +31,6 @@ class StubResults:
     def meta(self, task_id: str) -> dict[str, Any] | None:
         self.reads += 1
         return self._meta
-
-
-@pytest.fixture
-def settings(stack_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> CommonSettings:
-    for key, value in stack_env.items():
-        monkeypatch.setenv(key, value)
-    return CommonSettings()
-
-
-@pytest.fixture
-def client(settings: CommonSettings) -> Iterator[redis.Redis]:
-    c = sync_redis(settings.redis_url, decode=False)
-    yield c
-    c.close()
 
 
 @pytest.fixture

@@ -1,7 +1,5 @@
 """The status record's one writer, the transition script, against a real Redis."""
 
-from collections.abc import Iterator
-
 import orjson
 import pytest
 import redis
@@ -9,7 +7,7 @@ import redis
 from contracts.events import SummarizationRequested
 from contracts.status import TaskStatus
 from shared import keys
-from shared.redis_client import async_redis, sync_redis
+from shared.redis_client import async_redis
 from shared.settings import CommonSettings
 from shared.task_state import (
     AsyncStateWriter,
@@ -25,20 +23,6 @@ from shared.task_state.script import SCRIPT
 
 T = TransitionName
 ENVELOPE = b'{"data": "{}", "headers": {}}'
-
-
-@pytest.fixture
-def settings(stack_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> CommonSettings:
-    for key, value in stack_env.items():
-        monkeypatch.setenv(key, value)
-    return CommonSettings()
-
-
-@pytest.fixture
-def client(settings: CommonSettings) -> Iterator[redis.Redis]:
-    c = sync_redis(settings.redis_url, decode=False)
-    yield c
-    c.close()
 
 
 @pytest.fixture
